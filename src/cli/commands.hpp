@@ -1,0 +1,34 @@
+// Every `taskmux` command: registers itself on the CLI11 app, runs, and returns an exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "cli/exit_code.hpp"
+#include "config/load.hpp"
+
+namespace taskmux::cli {
+
+/// Options shared by all commands; `-c` and `--socket` may come before or after the command.
+struct global_options {
+  std::string config;  ///< -c; empty: $TASKMUX_CONFIG, else ./config.toml
+  std::string socket;  ///< --socket; empty: $TASKMUX_SOCKET, else <state_dir>/control.sock
+
+  std::string config_path() const;
+  std::string socket_path() const;
+};
+
+/// A command's body, run after parsing.
+using command_body = std::function<exit_code()>;
+
+command_body add_run(CLI::App& app, const global_options& g);
+command_body add_check(CLI::App& app, const global_options& g);
+command_body add_status(CLI::App& app, const global_options& g);
+command_body add_version(CLI::App& app);
+
+/// Loads the config; prints each problem as FILE:LINE:COL: message to stderr.
+std::optional<config::config> load_or_report(const std::string& path);
+
+}  // namespace taskmux::cli

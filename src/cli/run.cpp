@@ -1,0 +1,83 @@
+// `taskmux run` and `taskmux check`: the supervisor in the foreground, and the validator.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "control/protocol.hpp"
+#include "control/server.hpp"
+#include "process/spawn.hpp"
+#include "supervisor/console.hpp"
+#include "supervisor/status.hpp"
+#include "supervisor/supervisor.hpp"
+
+namespace taskmux::cli {
+namespace {
+
+boost::json::object answer(supervisor::supervisor& s, const boost::json::object& request) {
+  auto* command = request.if_contains("command");
+  if (!command || !command->is_string()) return control::error("request has no \"command\"", 2);
+  std::string name(command->as_string());
+  if (name == "status") {
+    std::vector<std::string> only;
+    if (auto* t = request.if_contains("tasks"); t && t->is_array())
+      for (auto& v : t->as_array())
+        if (v.is_string()) only.emplace_back(v.as_string());
+    try {
+      return control::ok(supervisor::status_document(s, only));
+    } catch (const std::invalid_argument& e) {
+      return control::error(e.what(), 2);
+    }
+  }
+  if (name == "ping") return control::ok(boost::json::string(s.run_id()));
+  return control::error("unknown command \"" + name + "\" (this taskmux supports: status, ping)", 2);
+}
+
+exit_code run(const global_options& g) {
+  auto cfg = load_or_report(g.config_path());
+  if (!cfg) return exit_code::usage;
+  std::error_code ec;
+  std::filesystem::create_directories(cfg->supervisor.state_dir, ec);
+  if (ec) {
+    std::cerr << "taskmux: unable to create state_dir " << cfg->supervisor.state_dir << ": " << ec.message() << "\n";
+    return exit_code::failure;
+  }
+  process::raise_fd_limit();
+  auto socket = g.socket.empty() && !std::getenv("TASKMUX_SOCKET")
+                    ? control::socket_path(cfg->supervisor.state_dir).string()
+                    : g.socket_path();
+  supervisor::supervisor sup(std::move(*cfg), {::isatty(STDERR_FILENO) == 1});
+  supervisor::console_sink console(sup);
+  sup.add_sink(console);
+  control::server control(sup.loop(), [&sup](const boost::json::object& r) { return answer(sup, r); });
+  if (auto err = control.listen(socket); !err.empty()) {
+    std::cerr << "taskmux: " << err << "\n";
+    return exit_code::failure;
+  }
+  return sup.run() == 0 ? exit_code::success : exit_code::failure;
+}
+
+exit_code check(const global_options& g) {
+  auto path = g.config_path();
+  auto cfg = load_or_report(path);
+  if (!cfg) return exit_code::usage;
+  size_t instances = 0;
+  for (auto& t : cfg->tasks) instances += t.instances;
+  std::cout << path << ": OK (" << cfg->tasks.size() << " tasks, " << instances << " instances)\n";
+  return exit_code::success;
+}
+
+}  // namespace
+
+command_body add_run(CLI::App& app, const global_options& g) {
+  app.add_subcommand("run", "Supervise the tasks of the config in the foreground (PID 1 in a container)");
+  return [&g] { return run(g); };
+}
+
+command_body add_check(CLI::App& app, const global_options& g) {
+  app.add_subcommand("check", "Validate the config; each problem as FILE:LINE:COL: message");
+  return [&g] { return check(g); };
+}
+
+}  // namespace taskmux::cli

@@ -1,0 +1,54 @@
+// `taskmux status [--json] [TASK...]`: one row per task instance, from the running supervisor.
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/table.hpp"
+#include "control/client.hpp"
+
+namespace taskmux::cli {
+namespace {
+
+struct status_options {
+  bool json = false;
+  std::vector<std::string> tasks;
+};
+
+exit_code status(const global_options& g, const status_options& o) {
+  boost::json::object request{{"command", "status"}};
+  boost::json::array names;
+  for (auto& t : o.tasks) names.emplace_back(t);
+  request["tasks"] = std::move(names);
+  auto result = control::call(g.socket_path(), request);
+  if (!result.reply) {
+    std::cerr << "taskmux: " << result.error << "\n";
+    return exit_code::unreachable;
+  }
+  auto& reply = *result.reply;
+  if (!reply["ok"].as_bool()) {
+    std::cerr << "taskmux: " << reply["error"].as_string().c_str() << "\n";
+    return static_cast<exit_code>(reply["exit"].to_number<int>());
+  }
+  auto& doc = reply["result"].as_object();
+  if (o.json) {
+    std::cout << boost::json::serialize(doc) << "\n";
+    return exit_code::success;
+  }
+  print_status_table(std::cout, doc, ::isatty(STDOUT_FILENO) == 1);
+  return exit_code::success;
+}
+
+}  // namespace
+
+command_body add_status(CLI::App& app, const global_options& g) {
+  auto o = std::make_shared<status_options>();
+  auto* cmd = app.add_subcommand("status", "Show every task instance: state, pid, uptime, restarts, last exit");
+  cmd->add_flag("--json", o->json, "Print the stable JSON document instead of a table");
+  cmd->add_option("TASK", o->tasks, "Only these tasks");
+  return [&g, o] { return status(g, *o); };
+}
+
+}  // namespace taskmux::cli

@@ -1,0 +1,130 @@
+// The validated configuration as plain structs: what every other folder reads.
+// No toml++ type leaks out of src/config; loading and checking live in load.cpp.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace taskmux::config {
+
+using duration = std::chrono::milliseconds;
+
+enum class restart_policy { always, on_failure, never };
+enum class log_format { text, json };
+enum class report_backend { embedded, amqp };
+
+/// Where a task's command is found: an argv vector, or a string for `/bin/sh -c`.
+struct command {
+  std::vector<std::string> argv;  ///< for a shell command: {"/bin/sh", "-c", STRING}
+  bool is_shell = false;
+};
+
+struct backoff {
+  duration initial{100};
+  duration max{30'000};
+};
+
+struct start_limit {
+  int burst = 5;             ///< 0 = no limit
+  duration interval{10'000};
+};
+
+/// `ready`: how taskmux decides an instance is ready.
+struct ready_started {};
+struct ready_notify {};
+struct ready_tcp { std::string address; };
+struct ready_http { std::string url; };
+struct ready_exec { std::vector<std::string> argv; };
+using ready_check = std::variant<ready_started, ready_notify, ready_tcp, ready_http, ready_exec>;
+
+struct health_check {
+  std::string url;  ///< http probe
+  duration interval{10'000};
+  duration timeout{2'000};
+  int failures = 3;
+};
+
+/// `input` / `output` channels of a task (SFTP endpoint and/or queue).
+struct channel {
+  std::optional<std::string> sftp;  ///< name of a [sftp.*] endpoint
+  std::string path;
+  std::optional<std::string> queue;
+  std::optional<std::string> archive;  ///< input only: move processed files here
+  int max_attempts = 3;                ///< input queue only
+};
+
+struct task {
+  std::string name;
+  command cmd;
+  std::filesystem::path workdir;  ///< absolute
+  std::map<std::string, std::string> env;
+  bool inherit_env = true;
+  std::optional<std::string> user;
+  int instances = 1;
+  restart_policy restart = restart_policy::on_failure;
+  struct backoff backoff;
+  struct start_limit start_limit;
+  int stop_signal = 15;
+  duration stop_timeout{10'000};
+  std::vector<std::string> depends_on;
+  ready_check ready = ready_started{};
+  std::optional<health_check> health;
+  std::optional<duration> watchdog;
+  bool critical = false;
+  std::string namespace_;  ///< report queue suffix; defaults to name
+  std::optional<duration> every;
+  std::optional<duration> timeout;
+  std::optional<channel> input;
+  std::optional<channel> output;
+
+  bool is_looped() const { return every.has_value(); }
+};
+
+struct supervisor {
+  std::string name;
+  std::filesystem::path state_dir;  ///< absolute
+  duration report_interval{15'000};
+  duration shutdown_timeout{30'000};
+  enum log_format log_format = log_format::text;
+};
+
+struct reports {
+  report_backend backend = report_backend::embedded;
+  std::string url = "amqp://guest:guest@127.0.0.1:5672/%2f";
+  int retain = 10'000;
+};
+
+struct http {
+  std::string listen = "127.0.0.1:8080";
+  std::string token;
+};
+
+struct sftp_endpoint {
+  std::string name;
+  std::string host;
+  int port = 22;
+  std::string user;
+  std::optional<std::string> password;
+  std::optional<std::filesystem::path> identity;
+  std::string known_hosts;  ///< a path, or "accept-new"
+};
+
+struct config {
+  std::filesystem::path file;  ///< absolute path of the file it was read from
+  struct supervisor supervisor;
+  struct reports reports;
+  std::optional<struct http> http;
+  std::map<std::string, sftp_endpoint> sftp;
+  std::vector<task> tasks;
+
+  const task* find_task(std::string_view name) const;
+};
+
+std::string_view to_string(restart_policy);
+
+}  // namespace taskmux::config

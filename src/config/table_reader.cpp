@@ -1,0 +1,182 @@
+#include "config/table_reader.hpp"
+
+#include "config/duration.hpp"
+
+namespace taskmux::config {
+
+void reader_context::error(const toml::source_region& where, std::string message) {
+  problems.push_back({file, static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
+                      std::move(message)});
+}
+
+const toml::node* table_reader::mark(const char* key) {
+  seen_.insert(key);
+  return table_.get(key);
+}
+
+const toml::node* table_reader::node(const char* key) { return mark(key); }
+
+std::string table_reader::type_name(const toml::node& n) const {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date/time";
+  }
+}
+
+void table_reader::error(const char* key, std::string message) {
+  if (auto* n = table_.get(key)) ctx_.error(n->source(), std::move(message));
+  else error_here(std::move(message));
+}
+
+void table_reader::error_here(std::string message) { ctx_.error(table_.source(), std::move(message)); }
+
+std::optional<std::string> table_reader::expand_node(const toml::node& n, std::string_view what) {
+  auto* s = n.as_string();
+  if (!s) {
+    ctx_.error(n.source(), std::string(what) + " must be a string, not " + type_name(n));
+    return std::nullopt;
+  }
+  auto r = expand(s->get(), ctx_.env);
+  if (auto* err = std::get_if<expand_error>(&r)) {
+    auto where = n.source();
+    where.begin.column += static_cast<toml::source_index>(err->offset + 1);  // +1: the opening quote
+    ctx_.error(where, std::string(what) + ": " + err->message);
+    return std::nullopt;
+  }
+  return std::get<std::string>(std::move(r));
+}
+
+std::optional<std::string> table_reader::string(const char* key) {
+  auto* n = mark(key);
+  return n ? expand_node(*n, key) : std::nullopt;
+}
+
+std::optional<int64_t> table_reader::integer(const char* key, int64_t min, int64_t max) {
+  auto* n = mark(key);
+  if (!n) return std::nullopt;
+  auto* i = n->as_integer();
+  if (!i) {
+    error(key, std::string(key) + " must be an integer, not " + type_name(*n));
+    return std::nullopt;
+  }
+  if (i->get() < min || i->get() > max) {
+    error(key, std::string(key) + " must be between " + std::to_string(min) + " and " +
+                   std::to_string(max) + ", not " + std::to_string(i->get()));
+    return std::nullopt;
+  }
+  return i->get();
+}
+
+std::optional<bool> table_reader::boolean(const char* key) {
+  auto* n = mark(key);
+  if (!n) return std::nullopt;
+  if (auto* b = n->as_boolean()) return b->get();
+  error(key, std::string(key) + " must be true or false, not " + type_name(*n));
+  return std::nullopt;
+}
+
+std::optional<duration> table_reader::duration_node(const toml::node& n, std::string_view what,
+                                                    bool allow_zero) {
+  std::optional<duration> d;
+  if (auto* i = n.as_integer()) {
+    if (i->get() >= 0 && i->get() < 1'000'000'000) d = std::chrono::seconds(i->get());
+  } else if (n.is_string()) {
+    auto text = expand_node(n, what);
+    if (!text) return std::nullopt;
+    d = parse_duration(*text);
+  } else {
+    ctx_.error(n.source(), std::string(what) + " must be a duration such as \"10s\", not " + type_name(n));
+    return std::nullopt;
+  }
+  if (!d) {
+    ctx_.error(n.source(), std::string(what) +
+                               " is not a valid duration (use \"250ms\", \"10s\", \"5m\", \"1h\" or whole seconds)");
+    return std::nullopt;
+  }
+  if (!allow_zero && d->count() == 0) {
+    ctx_.error(n.source(), std::string(what) + " must be greater than zero");
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<duration> table_reader::positive_duration(const char* key, bool allow_zero) {
+  auto* n = mark(key);
+  return n ? duration_node(*n, key, allow_zero) : std::nullopt;
+}
+
+std::optional<std::filesystem::path> table_reader::path(const char* key) {
+  auto s = string(key);
+  if (!s) return std::nullopt;
+  if (s->empty()) {
+    error(key, std::string(key) + " must not be empty");
+    return std::nullopt;
+  }
+  return (ctx_.base_dir / *s).lexically_normal();
+}
+
+std::optional<std::string> table_reader::one_of(const char* key,
+                                                std::initializer_list<const char*> allowed) {
+  auto s = string(key);
+  if (!s) return std::nullopt;
+  std::string list;
+  for (auto* a : allowed) {
+    if (*s == a) return s;
+    list += list.empty() ? "" : ", ";
+    list += std::string("\"") + a + "\"";
+  }
+  error(key, std::string(key) + " must be one of " + list + ", not \"" + *s + "\"");
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> table_reader::string_array(const char* key, bool non_empty) {
+  auto* n = mark(key);
+  if (!n) return std::nullopt;
+  auto* a = n->as_array();
+  if (!a) {
+    error(key, std::string(key) + " must be an array of strings, not " + type_name(*n));
+    return std::nullopt;
+  }
+  if (non_empty && a->empty()) {
+    error(key, std::string(key) + " must not be empty");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (auto& item : *a) {
+    auto s = expand_node(item, std::string(key) + " element");
+    if (s) out.push_back(std::move(*s));
+    else ok = false;
+  }
+  return ok ? std::optional(std::move(out)) : std::nullopt;
+}
+
+const toml::table* table_reader::table(const char* key) {
+  auto* n = mark(key);
+  if (!n) return nullptr;
+  if (auto* t = n->as_table()) return t;
+  error(key, std::string(key) + " must be a table, not " + type_name(*n));
+  return nullptr;
+}
+
+const toml::array* table_reader::array(const char* key) {
+  auto* n = mark(key);
+  if (!n) return nullptr;
+  if (auto* a = n->as_array()) return a;
+  error(key, std::string(key) + " must be an array, not " + type_name(*n));
+  return nullptr;
+}
+
+void table_reader::finish() {
+  for (auto&& [key, value] : table_) {
+    if (seen_.count(key.str())) continue;
+    ctx_.error(key.source(), "unknown key '" + std::string(key.str()) + "'");
+  }
+}
+
+}  // namespace taskmux::config

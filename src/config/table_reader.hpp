@@ -1,0 +1,67 @@
+// Typed access to one TOML table that records which keys were read, so that every key left
+// over is reported as unknown, and every type or range problem lands in the diagnostics.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <string>
+#include <toml++/toml.h>
+
+#include "config/diagnostics.hpp"
+#include "config/expand.hpp"
+#include "config/model.hpp"
+
+namespace taskmux::config {
+
+/// Shared by all readers of one file.
+struct reader_context {
+  std::string file;                 ///< as shown in diagnostics
+  std::filesystem::path base_dir;   ///< relative paths are relative to this
+  const env_lookup& env;
+  diagnostics& problems;
+
+  void error(const toml::source_region&, std::string message);
+};
+
+class table_reader {
+ public:
+  table_reader(const toml::table& table, reader_context& ctx) : table_(table), ctx_(ctx) {}
+
+  bool has(const char* key) const { return table_.contains(key); }
+  const toml::node* node(const char* key);
+
+  /// Each accessor returns nothing when the key is absent or invalid (the latter is reported).
+  std::optional<std::string> string(const char* key);  ///< ${VAR} expanded
+  std::optional<int64_t> integer(const char* key, int64_t min, int64_t max);
+  std::optional<bool> boolean(const char* key);
+  std::optional<duration> positive_duration(const char* key, bool allow_zero = false);
+  std::optional<std::filesystem::path> path(const char* key);  ///< absolute
+  std::optional<std::string> one_of(const char* key, std::initializer_list<const char*> allowed);
+  std::optional<std::vector<std::string>> string_array(const char* key, bool non_empty);
+  const toml::table* table(const char* key);
+  const toml::array* array(const char* key);
+
+  /// Expands ${VAR} in a string node's value; reports failures at the node.
+  std::optional<std::string> expand_node(const toml::node& n, std::string_view what);
+  std::optional<duration> duration_node(const toml::node& n, std::string_view what, bool allow_zero);
+
+  void error(const char* key, std::string message);  ///< at the key's value
+  void error_here(std::string message);               ///< at the table itself
+  /// Reports every key that no accessor asked for.
+  void finish();
+
+  reader_context& context() { return ctx_; }
+
+ private:
+  const toml::node* mark(const char* key);
+  std::string type_name(const toml::node& n) const;
+
+  const toml::table& table_;
+  reader_context& ctx_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+}  // namespace taskmux::config

@@ -1,0 +1,98 @@
+#include "control/server.hpp"
+
+#include <sys/stat.h>
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <memory>
+
+#include "control/protocol.hpp"
+
+namespace taskmux::control {
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+
+namespace {
+
+/// One connection: read a line, answer, close.
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(local::socket s, const server::handler& h) : socket_(std::move(s)), handler_(h), buf_(max_request) {}
+
+  void start() {
+    asio::async_read_until(socket_, buf_, '\n', [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      self->on_request(ec, n);
+    });
+  }
+
+ private:
+  void on_request(boost::system::error_code ec, size_t n) {
+    boost::json::object reply;
+    if (ec) {
+      if (ec == asio::error::not_found) reply = error("request too long", 2);
+      else return;
+    } else {
+      std::string line(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + n);
+      boost::system::error_code perr;
+      auto v = boost::json::parse(line, perr);
+      if (perr || !v.is_object()) reply = error("malformed request: expected one JSON object per line", 2);
+      else reply = handler_(v.as_object());
+    }
+    out_ = boost::json::serialize(reply) + "\n";
+    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](boost::system::error_code, size_t) {
+      boost::system::error_code ignored;
+      self->socket_.shutdown(local::socket::shutdown_both, ignored);
+    });
+  }
+
+  local::socket socket_;
+  const server::handler& handler_;
+  asio::streambuf buf_;
+  std::string out_;
+};
+
+}  // namespace
+
+server::~server() {
+  if (!path_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+}
+
+std::string server::listen(const std::filesystem::path& path) {
+  if (path.string().size() >= sizeof(sockaddr_un::sun_path))
+    return "unable to listen on " + path.string() + ": path longer than " +
+           std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes (set --socket or a shorter state_dir)";
+  boost::system::error_code ec;
+  if (std::filesystem::exists(path)) {
+    local::socket probe(acceptor_.get_executor());
+    probe.connect(local::endpoint(path.string()), ec);
+    if (!ec) return "unable to listen on " + path.string() + ": another taskmux is running there";
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+  // umask makes the socket 0600 from the start: no window where others could connect.
+  mode_t old = ::umask(0177);
+  acceptor_.open(local(), ec);
+  if (!ec) acceptor_.bind(local::endpoint(path.string()), ec);
+  ::umask(old);
+  if (!ec) acceptor_.listen(64, ec);
+  if (ec) return "unable to listen on " + path.string() + ": " + ec.message();
+  path_ = path;
+  accept();
+  return {};
+}
+
+void server::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, local::socket s) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<session>(std::move(s), handler_)->start();
+    accept();
+  });
+}
+
+}  // namespace taskmux::control

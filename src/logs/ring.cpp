@@ -1,0 +1,60 @@
+#include "logs/ring.hpp"
+
+#include <algorithm>
+
+namespace taskmux::logs {
+
+void ring::put(const char* data, size_t n) {
+  while (n > 0) {
+    size_t chunk = std::min(n, capacity_ - head_);
+    std::copy_n(data, chunk, buf_.data() + head_);
+    head_ += chunk;
+    data += chunk;
+    n -= chunk;
+    if (head_ == capacity_) {
+      head_ = 0;
+      wrapped_ = true;
+    }
+  }
+}
+
+void ring::push(stream from, std::string_view line) {
+  if (buf_.empty()) buf_.assign(capacity_, '\0');
+  // A line longer than the ring keeps only its end.
+  if (line.size() + 2 > capacity_) line = line.substr(line.size() + 2 - capacity_);
+  char tag = static_cast<char>(from);
+  put(&tag, 1);
+  put(line.data(), line.size());
+  put("\n", 1);
+}
+
+std::vector<stored_line> ring::last(size_t n) const {
+  std::vector<stored_line> out;
+  if (buf_.empty()) return out;
+  // Linearize: oldest byte first; the first record may be cut by overwriting, so skip it.
+  std::string text = wrapped_ ? buf_.substr(head_) + buf_.substr(0, head_) : buf_.substr(0, head_);
+  size_t begin = 0;
+  if (wrapped_) {
+    auto nl = text.find('\n');
+    begin = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  while (begin < text.size()) {
+    auto nl = text.find('\n', begin);
+    if (nl == std::string::npos) break;
+    if (nl > begin) out.push_back({static_cast<stream>(text[begin]), text.substr(begin + 1, nl - begin - 1)});
+    begin = nl + 1;
+  }
+  if (out.size() > n) out.erase(out.begin(), out.end() - static_cast<long>(n));
+  return out;
+}
+
+std::vector<stored_line> ring::last(size_t n, stream only) const {
+  auto all = last(static_cast<size_t>(-1));
+  std::vector<stored_line> out;
+  for (auto& l : all)
+    if (l.from == only) out.push_back(std::move(l));
+  if (out.size() > n) out.erase(out.begin(), out.end() - static_cast<long>(n));
+  return out;
+}
+
+}  // namespace taskmux::logs

@@ -1,0 +1,31 @@
+// What /proc says about taskmux's children: who they are, which group and session they are in,
+// and which instance started them (the TASKMUX_INSTANCE mark in their initial environment).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace taskmux::process {
+
+/// Direct children of this process (all threads), from /proc/self/task/*/children.
+std::vector<pid_t> list_children();
+
+struct process_info {
+  pid_t pid = 0;
+  pid_t pgid = 0;
+  char state = '?';  ///< 'Z' for a zombie
+};
+
+std::optional<process_info> read_process(pid_t pid);
+
+/// Value of TASKMUX_INSTANCE in /proc/PID/environ (the environment the process was exec'ed
+/// with; a process that exec'ed with a cleared environment has none).
+std::optional<std::string> instance_mark(pid_t pid);
+
+/// The name of the environment variable that marks every process of an instance.
+inline constexpr const char* instance_mark_name = "TASKMUX_INSTANCE";
+
+}  // namespace taskmux::process

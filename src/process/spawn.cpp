@@ -1,0 +1,88 @@
+#include "process/spawn.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <boost/process/v2.hpp>
+#include <cstring>
+
+#include "process/exec_setup.hpp"
+
+namespace taskmux::process {
+namespace bp = boost::process::v2;
+namespace {
+
+rlim_t saved_nofile = 0;
+
+std::string find_in_path(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/usr/local/bin:/usr/bin:/bin";
+  for (auto& kv : env)
+    if (kv.starts_with("PATH=")) path = kv.substr(5);
+  size_t begin = 0;
+  while (begin <= path.size()) {
+    size_t end = path.find(':', begin);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(begin, end - begin);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    begin = end + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<identity> lookup_user(const std::string& name) {
+  struct passwd* pw = ::getpwnam(name.c_str());
+  if (!pw && !name.empty() && name.find_first_not_of("0123456789") == std::string::npos)
+    pw = ::getpwuid(static_cast<uid_t>(std::stoul(name)));
+  if (!pw) return std::nullopt;
+  identity id{pw->pw_uid, pw->pw_gid, {}};
+  int n = 64;
+  id.groups.resize(n);
+  if (::getgrouplist(pw->pw_name, pw->pw_gid, id.groups.data(), &n) == -1) {
+    id.groups.resize(n);
+    ::getgrouplist(pw->pw_name, pw->pw_gid, id.groups.data(), &n);
+  }
+  id.groups.resize(n);
+  return id;
+}
+
+spawn_result spawn(boost::asio::io_context& launch_ctx, const spawn_request& req) {
+  std::string exe = find_in_path(req.argv.at(0), req.env);
+  if (exe.empty()) return {-1, "unable to execute " + req.argv[0] + ": not found in PATH"};
+  std::vector<std::string> args(req.argv.begin() + 1, req.argv.end());
+  bp::process_stdio stdio{nullptr, req.stdout_fd, req.stderr_fd};
+  boost::system::error_code ec;
+  bp::default_process_launcher launcher;
+  child_setup setup{saved_nofile ? saved_nofile : RLIM_INFINITY};
+  auto launch = [&](auto&&... extra) {
+    return launcher(launch_ctx, ec, exe, args, bp::process_environment(req.env),
+                    bp::process_start_dir(req.workdir.string()), stdio, setup, extra..., exec_last{});
+  };
+  bp::process proc = req.user ? launch(drop_privileges{req.user->uid, req.user->gid,
+                                                        req.user->groups.data(), req.user->groups.size()})
+                              : launch();
+  if (ec) return {-1, "unable to execute " + exe + ": " + ec.message()};
+  pid_t pid = proc.id();
+  proc.detach();
+  return {pid, {}};
+}
+
+rlim_t raise_fd_limit() {
+  struct rlimit lim;
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return RLIM_INFINITY;
+  saved_nofile = lim.rlim_cur;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return saved_nofile;
+}
+
+rlim_t original_fd_limit() { return saved_nofile; }
+
+}  // namespace taskmux::process

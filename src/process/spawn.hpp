@@ -1,0 +1,51 @@
+// Launches one task process with Boost.Process v2 and lets go of it at once: the reaper is the
+// only waiter and process_group.hpp the only killer.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace taskmux::process {
+
+struct identity {
+  uid_t uid;
+  gid_t gid;
+  std::vector<gid_t> groups;
+};
+
+/// Looks a user up (name or numeric uid); nothing if unknown.
+std::optional<identity> lookup_user(const std::string& name);
+
+struct spawn_request {
+  std::vector<std::string> argv;  ///< argv[0] is searched in PATH of `env` when it has no '/'
+  std::vector<std::string> env;   ///< "K=V", the whole environment
+  std::filesystem::path workdir;
+  std::optional<identity> user;
+  int stdout_fd = -1;  ///< write ends handed to the child as fd 1 and 2
+  int stderr_fd = -1;
+};
+
+struct spawn_result {
+  pid_t pid = -1;     ///< > 0 on success; the child leads its own process group
+  std::string error;  ///< "unable to execute /x/y: No such file or directory" on failure
+};
+
+/// Must run on the thread of the io_context that owns the reaper (SIGCHLD is handled there).
+/// `launch_ctx` is an io_context that is never run: Boost.Process calls notify_fork(fork_child)
+/// on it in every child, which for the real loop would rebuild epoll with every descriptor.
+spawn_result spawn(boost::asio::io_context& launch_ctx, const spawn_request&);
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit (two pipes per instance add up) and
+/// returns the previous soft limit, which children get back.
+rlim_t raise_fd_limit();
+
+/// The soft limit before raise_fd_limit().
+rlim_t original_fd_limit();
+
+}  // namespace taskmux::process

@@ -1,0 +1,13 @@
+#include "supervisor/console.hpp"
+
+#include "supervisor/supervisor.hpp"
+
+namespace taskmux::supervisor {
+
+void console_sink::on_event(const event_record& r) {
+  if (r.event == "backoff") return;  // the "exited" line already says when it restarts
+  supervisor_.log(r.to == route::fault ? "fault" : "info",
+                  r.task + "[" + std::to_string(r.instance) + "] " + r.message);
+}
+
+}  // namespace taskmux::supervisor

@@ -1,0 +1,39 @@
+// What happens to instances, as records that any number of sinks subscribe to: the console
+// now, the report queues (_status_/_fault_/_success_) next.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "supervisor/exit_status.hpp"
+
+namespace taskmux::supervisor {
+
+/// Which report queue an event belongs to (SPEC "Queue reports").
+enum class route { status, fault, success };
+
+struct event_record {
+  std::chrono::system_clock::time_point ts;
+  std::string event;  ///< SPEC spelling: started, ready, exited, backoff, fatal, ...
+  route to = route::status;
+  std::string task;
+  std::string ns;     ///< the task's namespace
+  int instance = 0;
+  pid_t pid = 0;
+  std::string state;  ///< state after the event
+  std::optional<exit_status> exit;
+  int restarts = 0;
+  std::string message;  ///< one readable sentence: "exited with code 1 after 0.4s; restarting in 400ms"
+};
+
+class event_sink {
+ public:
+  virtual ~event_sink() = default;
+  /// Called on the loop thread, in event order.
+  virtual void on_event(const event_record&) = 0;
+};
+
+}  // namespace taskmux::supervisor

@@ -1,0 +1,37 @@
+// What an instance needs from the supervisor that owns it; a seam so instances can be driven
+// in tests without the whole supervisor.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <string>
+
+#include "config/model.hpp"
+#include "logs/format.hpp"
+#include "logs/output.hpp"
+#include "process/reaper.hpp"
+#include "supervisor/events.hpp"
+
+namespace taskmux::supervisor {
+
+class instance;
+
+class host {
+ public:
+  virtual ~host() = default;
+  virtual boost::asio::io_context& loop() = 0;
+  virtual boost::asio::io_context& launch_context() = 0;  ///< see process/spawn.hpp
+  virtual process::reaper& reaper() = 0;
+  virtual logs::output& out() = 0;
+  virtual logs::output& err() = 0;
+  virtual const logs::line_format& format() = 0;
+  virtual const std::string& run_id() const = 0;
+  /// Every depends_on task of `t` is ready.
+  virtual bool deps_ready(const config::task& t) = 0;
+  virtual void emit(const event_record&) = 0;
+  /// Stopping everything: no restart, no new start.
+  virtual bool shutting_down() const = 0;
+  /// After every transition that changed the state of `i`.
+  virtual void on_state_change(instance& i) = 0;
+};
+
+}  // namespace taskmux::supervisor

@@ -1,0 +1,387 @@
+#include "supervisor/instance.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "config/duration.hpp"
+#include "config/signal_names.hpp"
+#include "process/children.hpp"
+#include "process/process_group.hpp"
+#include "process/spawn.hpp"
+
+extern char** environ;
+
+namespace taskmux::supervisor {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using config::format_duration;
+
+/// Re-check for leftovers this often once SIGKILL was sent: their exits may not reach us
+/// (a group member whose parent is not ours), so this is the one deadline-driven check.
+constexpr milliseconds kill_recheck{250};
+
+std::string describe(const exit_status& e) {
+  if (e.signal) return "killed by " + config::signal_name(e.signal);
+  return "exited with code " + std::to_string(e.code);
+}
+
+}  // namespace
+
+instance::instance(host& h, const config::task& cfg, int index)
+    : host_(h),
+      cfg_(cfg),
+      index_(index),
+      label_(cfg.name + "[" + std::to_string(index) + "]"),
+      deadline_(h.loop()),
+      ready_timer_(h.loop()),
+      rng_(std::random_device{}()) {}
+
+instance::~instance() {
+  for (auto& p : pumps_) p->close();
+  if (pid_) host_.reaper().unwatch(pid_);
+  for (pid_t p : leftovers_) host_.reaper().unwatch(p);
+}
+
+void instance::handle(event e) {
+  auto t = next(state_, e, current_facts());
+  if (!t.applies) return;
+  apply(t);
+}
+
+void instance::request_stop() {
+  stop_requested_ = true;
+  handle(event::stop);
+}
+
+void instance::kill_now() {
+  if (pid_ || has_leftovers_) kill_group();
+}
+
+facts instance::current_facts() {
+  facts f;
+  f.is_looped = cfg_.is_looped();
+  f.deps_ready = host_.deps_ready(cfg_);
+  f.stop_requested = stop_requested_ || host_.shutting_down();
+  f.has_leftovers = has_leftovers_;
+  f.run_failed = run_failed_;
+  f.wants_restart = wants_restart(cfg_.restart, run_failed_);
+  auto now = clock::now();
+  if (f.wants_restart && !f.is_looped) {
+    f.start_limit_hit = history_.would_exceed(cfg_.start_limit, now);
+    std::uniform_real_distribution<double> jitter(-1.0, 1.0);
+    f.backoff_delay = backoff_delay(cfg_.backoff, attempt_, jitter(rng_));
+  }
+  if (f.is_looped) f.until_next_cycle = duration_cast<milliseconds>(next_run_ - now);
+  pending_delay_ = f.backoff_delay;
+  return f;
+}
+
+void instance::apply(const transition& t) {
+  auto before = state_;
+  state_ = t.next;
+  for (auto a : t.actions)
+    if (a != action::none) perform(a);
+  if (state_ != before) host_.on_state_change(*this);
+}
+
+void instance::perform(action a) {
+  switch (a) {
+    case action::none: break;
+    case action::spawn: spawn(); break;
+    case action::arm_ready_check: arm_ready_check(); break;
+    case action::arm_run_timeout:
+      if (cfg_.timeout)
+        arm_deadline(*cfg_.timeout, [this] {
+          run_failed_ = true;
+          failure_reason_ = "timed out after " + format_duration(*cfg_.timeout);
+          handle(event::run_timeout);
+        });
+      break;
+    case action::signal_stop: signal_stop(); break;
+    case action::kill_group: kill_group(); break;
+    case action::arm_backoff: arm_deadline(pending_delay_, [this] { handle(event::backoff_elapsed); }); break;
+    case action::arm_cycle:
+      arm_deadline(duration_cast<milliseconds>(next_run_ - clock::now()), [this] { handle(event::cycle_due); });
+      break;
+    case action::cancel_timers: cancel_timers(); break;
+    case action::report_started: report("started", route::status, "started (pid " + std::to_string(pid_) + ")"); break;
+    case action::report_ready: report("ready", route::status, "ready"); break;
+    case action::report_exited: {
+      std::string msg = spawn_error_.empty() ? exit_text() : spawn_error_;
+      if (state_ == state::backoff)
+        msg += pending_delay_.count() ? "; restarting in " + format_duration(pending_delay_) : "; restarting now";
+      else if (state_ == state::exited)
+        msg += "; not restarting (restart = " + std::string(config::to_string(cfg_.restart)) + ")";
+      report("exited", run_failed_ ? route::fault : route::status, msg);
+      break;
+    }
+    case action::report_backoff: report("backoff", route::status, "restarting in " + format_duration(pending_delay_)); break;
+    case action::report_fatal:
+      report("fatal", route::fault,
+             "fatal: more than " + std::to_string(cfg_.start_limit.burst) + " starts within " +
+                 format_duration(cfg_.start_limit.interval) + "; not restarting until `taskmux start " + cfg_.name + "`");
+      break;
+    case action::report_stopping:
+      report("stopping", route::status, "stopping (" + config::signal_name(cfg_.stop_signal) + " to process group " +
+                                            std::to_string(pgid_) + ")");
+      break;
+    case action::report_stopped: report("stopped", route::status, "stopped"); break;
+    case action::report_cycle_started:
+      report("cycle_started", route::status,
+             "cycle started (pid " + std::to_string(pid_) + ")" + (late_ ? ", late" : ""));
+      break;
+    case action::report_cycle_succeeded:
+      report("cycle_succeeded", route::success, "cycle succeeded in " + format_duration(last_run_time_));
+      break;
+    case action::report_cycle_failed: report("cycle_failed", route::fault, "cycle failed: " + (spawn_error_.empty() ? exit_text() : spawn_error_)); break;
+    case action::report_health_failed: report("health_failed", route::fault, "health check failed"); break;
+    case action::report_watchdog_expired: report("watchdog_expired", route::fault, "watchdog expired"); break;
+    case action::report_killed:
+      report("fault", route::fault, "did not stop within " + format_duration(cfg_.stop_timeout) + " of " +
+                                        config::signal_name(cfg_.stop_signal) + "; sent SIGKILL to its process group");
+      break;
+  }
+}
+
+std::string instance::exit_text() const {
+  std::string text = last_exit_ ? describe(*last_exit_) : "exited";
+  text += " after " + format_duration(last_run_time_);
+  if (!failure_reason_.empty()) text = failure_reason_ + "; " + text;
+  return text;
+}
+
+std::vector<std::string> instance::build_env(const std::string& mark) const {
+  std::map<std::string, std::string> env;
+  if (cfg_.inherit_env)
+    for (char** e = environ; *e; ++e) {
+      std::string_view kv(*e);
+      auto eq = kv.find('=');
+      if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+  env.erase("NOTIFY_SOCKET");  // taskmux's own, from a service manager above it
+  env.emplace("PYTHONUNBUFFERED", "1");
+  for (auto& [k, v] : cfg_.env) env[k] = v;
+  env["TASK_NAME"] = cfg_.name;
+  env["TASK_INSTANCE"] = std::to_string(index_);
+  env["NAMESPACE"] = cfg_.namespace_;
+  if (cfg_.every) env["FREQUENCY_SEC"] = std::to_string(std::max<long long>(1, cfg_.every->count() / 1000));
+  env[process::instance_mark_name] = mark;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+void instance::spawn() {
+  auto now = clock::now();
+  if (cfg_.is_looped()) {
+    late_ = spawn_count_ > 0 && now - next_run_ > milliseconds(50);
+  } else if (spawn_count_ > 0) {
+    ++restarts_;
+  }
+  history_.record(now);
+  ++spawn_count_;
+  run_failed_ = false;
+  failure_reason_.clear();
+  spawn_error_.clear();
+  stop_requested_ = false;
+  killing_ = false;
+  has_leftovers_ = false;
+  mark_ = host_.run_id() + "/" + label_ + "/" + std::to_string(spawn_count_);
+  run_started_ = now;
+  if (cfg_.is_looped()) next_run_ = now + *cfg_.every;
+
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    spawn_error_ = "unable to start " + label_ + ": pipe: " + std::strerror(errno);
+  } else if (::pipe2(err, O_CLOEXEC) != 0) {
+    spawn_error_ = "unable to start " + label_ + ": pipe: " + std::strerror(errno);
+    ::close(out[0]);
+    ::close(out[1]);
+  }
+  process::spawn_result result;
+  if (spawn_error_.empty()) {
+    process::spawn_request req;
+    req.argv = cfg_.cmd.argv;
+    req.env = build_env(mark_);
+    req.workdir = cfg_.workdir;
+    if (cfg_.user) req.user = process::lookup_user(*cfg_.user);
+    req.stdout_fd = out[1];
+    req.stderr_fd = err[1];
+    result = process::spawn(host_.launch_context(), req);
+    ::close(out[1]);
+    ::close(err[1]);
+    if (result.pid <= 0) {
+      ::close(out[0]);
+      ::close(err[0]);
+      spawn_error_ = result.error;
+    }
+  }
+  if (!spawn_error_.empty()) {
+    run_failed_ = true;
+    last_exit_.reset();
+    last_exit_wall_ = std::chrono::system_clock::now();
+    last_run_time_ = milliseconds(0);
+    ++attempt_;
+    handle(event::spawn_failed);
+    return;
+  }
+  pid_ = pgid_ = result.pid;
+  started_wall_ = std::chrono::system_clock::now();
+  host_.reaper().watch(pid_, [this](pid_t, int status) { on_main_exit(status); });
+  for (auto [fd, which] : {std::pair{out[0], logs::stream::out}, std::pair{err[0], logs::stream::err}}) {
+    auto p = std::make_shared<logs::pump>(host_.loop(), fd, which, *this);
+    p->start();
+    pumps_.push_back(std::move(p));
+  }
+  handle(event::spawned);
+}
+
+void instance::on_main_exit(int wait_status) {
+  auto now = clock::now();
+  last_exit_ = exit_status::from_wait(wait_status);
+  last_exit_wall_ = std::chrono::system_clock::now();
+  last_run_time_ = duration_cast<milliseconds>(now - run_started_);
+  pid_ = 0;
+  if (!last_exit_->is_success()) run_failed_ = true;
+  if (last_run_time_ > cfg_.backoff.max) attempt_ = 0;
+  ++attempt_;
+  ready_timer_.cancel();
+  if (state_ != state::stopping) cancel_timers();
+  has_leftovers_ = collect_leftovers();
+  handle(event::exited);
+}
+
+bool instance::collect_leftovers() {
+  for (pid_t child : process::list_children()) {
+    if (host_.reaper().is_watched(child)) continue;
+    auto info = process::read_process(child);
+    if (!info) continue;
+    if (info->pgid != pgid_ && process::instance_mark(child) != mark_) continue;
+    leftovers_.insert(child);
+    host_.reaper().watch(child, [this](pid_t p, int) {
+      leftovers_.erase(p);
+      on_leftover_exit();
+    });
+    if (state_ == state::stopping) ::kill(child, killing_ ? SIGKILL : cfg_.stop_signal);
+  }
+  return process::group_exists(pgid_) || !leftovers_.empty();
+}
+
+void instance::on_leftover_exit() {
+  if (pid_ != 0 || !has_leftovers_) return;
+  has_leftovers_ = collect_leftovers();
+  if (!has_leftovers_) handle(event::group_gone);
+}
+
+void instance::signal_stop() {
+  process::signal_group(pgid_, cfg_.stop_signal);
+  process::signal_group(pgid_, SIGCONT);  // a stopped (SIGSTOP) process must wake to die
+  for (pid_t p : leftovers_) {
+    ::kill(p, cfg_.stop_signal);
+    ::kill(p, SIGCONT);
+  }
+  arm_deadline(cfg_.stop_timeout, [this] { handle(event::stop_timeout); });
+}
+
+void instance::kill_group() {
+  killing_ = true;
+  needed_kill_ = true;
+  process::signal_group(pgid_, SIGKILL);
+  for (pid_t p : leftovers_) {
+    ::kill(-p, SIGKILL);
+    ::kill(p, SIGKILL);
+  }
+  std::function<void()> recheck = [this] {
+    if (pid_ == 0 && has_leftovers_) {
+      has_leftovers_ = collect_leftovers();
+      if (!has_leftovers_) return handle(event::group_gone);
+      process::signal_group(pgid_, SIGKILL);
+    }
+    if (pid_ != 0 || has_leftovers_) kill_group();
+  };
+  arm_deadline(kill_recheck, recheck);
+}
+
+void instance::arm_deadline(milliseconds after, std::function<void()> fire) {
+  auto gen = ++deadline_gen_;
+  deadline_.expires_after(after);
+  deadline_.async_wait([this, gen, fire = std::move(fire)](boost::system::error_code ec) {
+    if (ec || gen != deadline_gen_) return;
+    fire();
+  });
+}
+
+void instance::arm_ready_check() {
+  // "started" (and, until their probes exist, the other kinds): up for 1 s means ready.
+  auto spawn_id = spawn_count_;
+  ready_timer_.expires_after(std::chrono::seconds(1));
+  ready_timer_.async_wait([this, spawn_id](boost::system::error_code ec) {
+    if (ec || spawn_id != spawn_count_ || state_ != state::running) return;
+    handle(event::ready_passed);
+  });
+}
+
+void instance::cancel_timers() {
+  ++deadline_gen_;
+  deadline_.cancel();
+}
+
+void instance::report(const char* name, route to, std::string message) {
+  event_record r;
+  r.ts = std::chrono::system_clock::now();
+  r.event = name;
+  r.to = to;
+  r.task = cfg_.name;
+  r.ns = cfg_.namespace_;
+  r.instance = index_;
+  r.pid = pid_ ? pid_ : pgid_;
+  r.state = std::string(to_string(state_));
+  r.exit = last_exit_;
+  r.restarts = restarts_;
+  r.message = std::move(message);
+  host_.emit(r);
+}
+
+bool instance::is_idle() const {
+  return state_ == state::stopped || state_ == state::exited || state_ == state::fatal;
+}
+
+bool instance::counts_as_ready() const {
+  if (state_ == state::ready) return true;
+  if (cfg_.is_looped()) return state_ == state::waiting || (state_ == state::running && spawn_count_ > 1);
+  return state_ == state::exited && last_exit_ && last_exit_->is_success();
+}
+
+std::optional<std::chrono::system_clock::time_point> instance::next_run() const {
+  if (!cfg_.is_looped() || state_ != state::waiting) return std::nullopt;
+  return std::chrono::system_clock::now() + duration_cast<std::chrono::system_clock::duration>(next_run_ - clock::now());
+}
+
+void instance::on_line(logs::stream from, std::string_view line) {
+  recent_.push(from, line);
+  bool is_err = from == logs::stream::err;
+  host_.format().task_line(is_err ? staged_err_ : staged_out_, cfg_.name, index_, label_, from, line);
+  ++(is_err ? staged_err_lines_ : staged_out_lines_);
+}
+
+void instance::on_batch_end(logs::stream from) {
+  bool is_err = from == logs::stream::err;
+  auto& staged = is_err ? staged_err_ : staged_out_;
+  auto& lines = is_err ? staged_err_lines_ : staged_out_lines_;
+  if (staged.empty()) return;
+  (is_err ? host_.err() : host_.out()).append(staged, lines);
+  staged.clear();
+  if (staged.capacity() > 256 * 1024) staged.shrink_to_fit();
+  lines = 0;
+}
+
+void instance::on_eof(logs::stream) {
+  std::erase_if(pumps_, [](const std::shared_ptr<logs::pump>& p) { return !p->is_open(); });
+}
+
+}  // namespace taskmux::supervisor

@@ -1,0 +1,121 @@
+// One running copy of a task: turns the pure lifecycle's actions into spawns, signals,
+// timers and events. Lives on the loop thread; owned by supervisor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/model.hpp"
+#include "logs/pump.hpp"
+#include "logs/ring.hpp"
+#include "supervisor/host.hpp"
+#include "supervisor/lifecycle.hpp"
+#include "supervisor/restart_policy.hpp"
+
+namespace taskmux::supervisor {
+
+class instance final : public logs::line_sink {
+ public:
+  /// `cfg` must outlive the instance.
+  instance(host& h, const config::task& cfg, int index);
+  ~instance() override;
+  instance(const instance&) = delete;
+  instance& operator=(const instance&) = delete;
+
+  /// Feeds one lifecycle event and carries out the resulting actions.
+  void handle(event e);
+  /// Asks it to stop (marks the stop as requested, so it ends in `stopped`).
+  void request_stop();
+  /// SIGKILL to everything of it now (shutdown deadline).
+  void kill_now();
+
+  const config::task& task() const { return cfg_; }
+  int index() const { return index_; }
+  const std::string& label() const { return label_; }  ///< "web[0]"
+  enum state state() const { return state_; }
+  pid_t pid() const { return pid_; }
+  int restarts() const { return restarts_; }
+  std::optional<std::chrono::system_clock::time_point> started_at() const { return started_wall_; }
+  std::optional<exit_status> last_exit() const { return last_exit_; }
+  std::optional<std::chrono::system_clock::time_point> last_exit_at() const { return last_exit_wall_; }
+  std::optional<std::chrono::system_clock::time_point> next_run() const;
+  const logs::ring& recent() const { return recent_; }
+  /// Stopped, exited or fatal: nothing of it runs and nothing is scheduled.
+  bool is_idle() const;
+  /// Ready, or as good as ready for dependents (looped between runs, exited 0 with "never").
+  bool counts_as_ready() const;
+  bool needed_kill() const { return needed_kill_; }
+
+  // logs::line_sink
+  void on_line(logs::stream from, std::string_view line) override;
+  void on_batch_end(logs::stream from) override;
+  void on_eof(logs::stream from) override;
+
+ private:
+  facts current_facts();
+  void apply(const transition& t);
+  void perform(action a);
+  void spawn();
+  void signal_stop();
+  void kill_group();
+  void on_main_exit(int wait_status);
+  void on_leftover_exit();
+  bool collect_leftovers();
+  void arm_deadline(std::chrono::milliseconds after, std::function<void()> fire);
+  void arm_ready_check();
+  void cancel_timers();
+  void report(const char* event, route to, std::string message);
+  std::string exit_text() const;
+  std::vector<std::string> build_env(const std::string& mark) const;
+
+  host& host_;
+  const config::task& cfg_;
+  int index_;
+  std::string label_;
+  enum state state_ = state::stopped;
+
+  pid_t pid_ = 0;       ///< main process, 0 when none
+  pid_t pgid_ = 0;      ///< process group of the current/last run
+  std::string mark_;    ///< TASKMUX_INSTANCE value of the current run
+  std::set<pid_t> leftovers_;
+  bool has_leftovers_ = false;
+  bool stop_requested_ = false;
+  bool run_failed_ = false;
+  std::string failure_reason_;  ///< "timed out after 10s", "health check failed", ...
+  bool needed_kill_ = false;
+  bool killing_ = false;        ///< SIGKILL phase: leftovers found now get SIGKILL too
+  std::string spawn_error_;
+
+  int restarts_ = 0;
+  int attempt_ = 0;  ///< consecutive failed runs, for the backoff
+  uint64_t spawn_count_ = 0;
+  start_history history_;
+  clock::time_point run_started_{};
+  std::optional<std::chrono::system_clock::time_point> started_wall_;
+  std::optional<exit_status> last_exit_;
+  std::optional<std::chrono::system_clock::time_point> last_exit_wall_;
+  std::chrono::milliseconds last_run_time_{0};
+  std::chrono::milliseconds pending_delay_{0};
+  clock::time_point next_run_{};
+  bool late_ = false;
+
+  boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer ready_timer_;
+  uint64_t deadline_gen_ = 0;
+  std::vector<std::shared_ptr<logs::pump>> pumps_;
+  std::string staged_out_, staged_err_;
+  size_t staged_out_lines_ = 0, staged_err_lines_ = 0;
+  logs::ring recent_;
+  std::mt19937 rng_;
+};
+
+}  // namespace taskmux::supervisor

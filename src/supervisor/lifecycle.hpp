@@ -1,0 +1,89 @@
+// The lifecycle of one task instance as a pure transition function: (state, event, facts) ->
+// (next state, actions). It reads no clock and does no I/O; instance.cpp carries actions out.
+// The state x event table is in docs/lifecycle.md.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+#include "supervisor/exit_status.hpp"
+
+namespace taskmux::supervisor {
+
+enum class state {
+  stopped,   ///< not running and not scheduled (initial, or stopped on request)
+  starting,  ///< asked to start, waiting for its depends_on to be ready
+  running,   ///< process is up; not (yet) ready
+  ready,     ///< process is up and passed its ready check
+  backoff,   ///< exited; waiting out the backoff delay before the next start
+  waiting,   ///< looped task between runs; next_run is known
+  stopping,  ///< stop signal sent to the process group; SIGKILL when stop_timeout passes
+  exited,    ///< exited and will not be restarted (restart policy)
+  fatal,     ///< start limit hit or failing for good; only `taskmux start` revives it
+};
+
+enum class event {
+  start,             ///< start requested (at launch, by `taskmux start`, by a dependency)
+  deps_ready,        ///< every depends_on task became ready
+  spawned,           ///< the process was launched
+  spawn_failed,      ///< the command could not be executed
+  ready_passed,      ///< the ready check passed ("started" after 1 s, READY=1, a probe)
+  exited,            ///< the main process exited (facts: exit, has_leftovers)
+  group_gone,        ///< after exited: the last process left behind is gone too
+  backoff_elapsed,   ///< the backoff delay is over
+  cycle_due,         ///< looped: the next run is due
+  stop,              ///< stop requested (`taskmux stop`, shutdown, reload)
+  stop_timeout,      ///< stop_timeout passed while stopping
+  run_timeout,       ///< looped: the run lasted longer than `timeout`
+  health_failed,     ///< the health check failed `failures` times in a row
+  watchdog_expired,  ///< no WATCHDOG=1 within `watchdog`
+};
+
+/// What the caller knows, computed before the call (restart_policy.hpp has the decisions).
+struct facts {
+  bool is_looped = false;
+  bool deps_ready = true;
+  bool stop_requested = false;    ///< the stop in progress was asked for: end in `stopped`
+  bool has_leftovers = false;     ///< processes of the instance outlived its main process
+  bool wants_restart = false;     ///< restart policy says yes for the last exit
+  bool run_failed = false;        ///< the last run failed (exit, signal, timeout, health, spawn)
+  bool start_limit_hit = false;   ///< one more start would exceed start_limit
+  std::chrono::milliseconds backoff_delay{0};  ///< 0: restart at once
+  std::chrono::milliseconds until_next_cycle{0};  ///< looped; <= 0: the next run is late
+};
+
+enum class action {
+  none,
+  spawn,             ///< launch the process (then feed spawned / spawn_failed)
+  arm_ready_check,   ///< start the ready check (timer for "started", probe, or READY=1)
+  arm_run_timeout,   ///< looped with `timeout`: arm the run deadline
+  signal_stop,       ///< stop_signal to the process group (and leftovers); arm stop_timeout
+  kill_group,        ///< SIGKILL to the process group and leftovers
+  arm_backoff,       ///< arm the backoff timer with facts.backoff_delay
+  arm_cycle,         ///< arm the next-run timer with facts.until_next_cycle
+  cancel_timers,     ///< drop every pending deadline of the instance
+  report_started, report_ready, report_exited, report_backoff, report_fatal, report_stopping,
+  report_stopped, report_cycle_started, report_cycle_succeeded, report_cycle_failed,
+  report_health_failed, report_watchdog_expired, report_killed,
+};
+
+struct transition {
+  state next;
+  static constexpr int max_actions = 4;
+  action actions[max_actions] = {};
+  bool applies = true;  ///< false: the event does not matter in this state (ignored)
+
+  bool has(action a) const;
+};
+
+transition next(state, event, const facts&);
+
+std::string_view to_string(state);
+std::string_view to_string(event);
+std::string_view to_string(action);
+
+/// Running or ready: a process exists and nobody asked it to stop.
+inline bool is_up(state s) { return s == state::running || s == state::ready; }
+
+}  // namespace taskmux::supervisor

@@ -1,0 +1,33 @@
+#include "supervisor/restart_policy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace taskmux::supervisor {
+
+bool wants_restart(config::restart_policy policy, bool run_failed) {
+  switch (policy) {
+    case config::restart_policy::always: return true;
+    case config::restart_policy::on_failure: return run_failed;
+    case config::restart_policy::never: return false;
+  }
+  return false;
+}
+
+std::chrono::milliseconds backoff_delay(const config::backoff& b, int attempt, double jitter) {
+  if (b.initial.count() == 0 || attempt < 1) return std::chrono::milliseconds(0);
+  double base = static_cast<double>(b.initial.count()) * std::pow(2.0, std::min(attempt - 1, 40));
+  base = std::min(base, static_cast<double>(b.max.count()));
+  jitter = std::clamp(jitter, -1.0, 1.0);
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(base * (1.0 + 0.2 * jitter))));
+}
+
+bool start_history::would_exceed(const config::start_limit& limit, clock::time_point now) {
+  if (limit.burst == 0) return false;
+  while (!starts_.empty() && now - starts_.front() >= limit.interval) starts_.pop_front();
+  // Only the last `burst` starts can matter.
+  while (starts_.size() > static_cast<size_t>(limit.burst)) starts_.pop_front();
+  return starts_.size() >= static_cast<size_t>(limit.burst);
+}
+
+}  // namespace taskmux::supervisor

@@ -1,0 +1,33 @@
+// Pure restart decisions: should an exit restart, how long to back off, is the start limit hit.
+#pragma once
+
+#include <chrono>
+#include <deque>
+
+#include "config/model.hpp"
+#include "supervisor/exit_status.hpp"
+
+namespace taskmux::supervisor {
+
+using clock = std::chrono::steady_clock;
+
+/// "always": any exit; "on-failure": non-zero exit or death by signal; "never": no.
+bool wants_restart(config::restart_policy, bool run_failed);
+
+/// Backoff before restart number `attempt` (1 = first restart): initial * 2^(attempt-1), capped
+/// at max, then scaled by (1 + 0.2 * jitter) with jitter in [-1, 1]; never above max * 1.2.
+std::chrono::milliseconds backoff_delay(const config::backoff&, int attempt, double jitter);
+
+/// Start times within the last `interval`; `record` returns whether one more start is allowed.
+class start_history {
+ public:
+  /// True when a start at `now` would make more than `burst` starts within `interval`.
+  bool would_exceed(const config::start_limit&, clock::time_point now);
+  void record(clock::time_point now) { starts_.push_back(now); }
+  void clear() { starts_.clear(); }
+
+ private:
+  std::deque<clock::time_point> starts_;
+};
+
+}  // namespace taskmux::supervisor

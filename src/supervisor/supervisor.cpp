@@ -1,0 +1,223 @@
+#include "supervisor/supervisor.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "config/duration.hpp"
+#include "config/signal_names.hpp"
+#include "process/children.hpp"
+#include "supervisor/depgraph.hpp"
+
+namespace taskmux::supervisor {
+namespace {
+
+/// Grace between SIGTERM and SIGKILL for orphans that belong to no instance.
+constexpr std::chrono::seconds orphan_grace{2};
+
+std::string make_run_id() {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%06x", static_cast<unsigned>(rd()) & 0xffffff);
+  return buf;
+}
+
+}  // namespace
+
+supervisor::supervisor(config::config cfg, options opts)
+    : cfg_(std::move(cfg)),
+      reaper_(loop_),
+      signals_(loop_, SIGTERM, SIGINT, SIGHUP),
+      out_(STDOUT_FILENO),
+      err_(STDERR_FILENO),
+      run_id_(make_run_id()),
+      shutdown_timer_(loop_),
+      orphan_timer_(loop_) {
+  format_.format = cfg_.supervisor.log_format;
+  format_.color = opts.color;
+  ::signal(SIGPIPE, SIG_IGN);
+  for (auto& t : cfg_.tasks) {
+    task_slot slot{&t, {}, dependents_of(cfg_, t.name)};
+    for (int i = 0; i < t.instances; ++i) slot.instances.push_back(std::make_unique<instance>(*this, t, i));
+    tasks_.push_back(std::move(slot));
+  }
+  arm_signals();
+}
+
+supervisor::~supervisor() = default;
+
+void supervisor::log(std::string_view level, std::string_view text) {
+  std::string line;
+  format_.own_line(line, level, text);
+  err_.append(line);
+}
+
+int supervisor::run() {
+  size_t count = 0;
+  for (auto& slot : tasks_) count += slot.instances.size();
+  log("info", "taskmux " TASKMUX_VERSION " (pid " + std::to_string(::getpid()) + ", run " + run_id_ + "): " +
+                  std::to_string(tasks_.size()) + " tasks, " + std::to_string(count) + " instances from " +
+                  cfg_.file.string());
+  for (auto& slot : tasks_)
+    for (auto& i : slot.instances) i->handle(event::start);
+  if (tasks_.empty()) log("info", "no [[task]] in the config; waiting for a signal");
+  loop_.run();
+  out_.flush();
+  err_.flush();
+  return exit_code_;
+}
+
+void supervisor::arm_signals() {
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    on_signal(signo);
+    arm_signals();
+  });
+}
+
+void supervisor::on_signal(int signo) {
+  if (signo == SIGHUP) {
+    log("info", "received SIGHUP: reload is not available in this version; the running set is unchanged");
+    return;
+  }
+  if (shutting_down_) {
+    log("info", "received " + config::signal_name(signo) + " again: killing everything now");
+    force_kill();
+    return;
+  }
+  shutdown(0, "received " + config::signal_name(signo));
+}
+
+void supervisor::shutdown(int code, const std::string& why) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  exit_code_ = code;
+  log("info", why + ": stopping all tasks (shutdown_timeout " +
+                  config::format_duration(cfg_.supervisor.shutdown_timeout) + ")");
+  shutdown_timer_.expires_after(cfg_.supervisor.shutdown_timeout);
+  shutdown_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || finished_) return;
+    log("fault", "shutdown_timeout passed: killing what is left");
+    force_kill();
+  });
+  advance_shutdown();
+}
+
+void supervisor::advance_shutdown() {
+  bool all_idle = true;
+  for (auto& slot : tasks_) {
+    if (!slot.stop_sent) {
+      bool dependents_gone = true;
+      for (auto& name : slot.dependents)
+        for (auto& i : find(name)->instances) dependents_gone = dependents_gone && i->is_idle();
+      if (dependents_gone) {
+        slot.stop_sent = true;
+        for (auto& i : slot.instances) i->request_stop();
+      }
+    }
+    for (auto& i : slot.instances) all_idle = all_idle && i->is_idle();
+  }
+  if (all_idle && !orphan_phase_) stop_orphans();
+}
+
+void supervisor::stop_orphans() {
+  orphan_phase_ = true;
+  reaper_.reap_now();
+  auto orphans = process::list_children();
+  std::erase_if(orphans, [this](pid_t p) { return reaper_.is_watched(p); });
+  if (orphans.empty()) return finish();
+  log("info", "stopping " + std::to_string(orphans.size()) + " orphaned processes");
+  for (pid_t p : orphans) {
+    ::kill(p, SIGTERM);
+    ::kill(p, SIGCONT);
+  }
+  // Orphans are reaped by the reaper as unknown pids; check again after each SIGCHLD batch.
+  std::function<void()> check;
+  check = [this] {
+    if (finished_) return;
+    reaper_.reap_now();
+    if (!reaper_.has_unwatched_children()) return finish();
+    for (pid_t p : process::list_children())
+      if (!reaper_.is_watched(p)) ::kill(p, SIGKILL);
+    orphan_timer_.expires_after(std::chrono::milliseconds(50));
+    orphan_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || finished_) return;
+      stop_orphans();
+    });
+  };
+  orphan_timer_.expires_after(orphan_grace);
+  orphan_timer_.async_wait([check](boost::system::error_code ec) {
+    if (!ec) check();
+  });
+  reaper_.set_orphan_handler([this] {
+    if (!finished_ && !reaper_.has_unwatched_children()) finish();
+  });
+}
+
+void supervisor::force_kill() {
+  for (auto& slot : tasks_)
+    for (auto& i : slot.instances) i->kill_now();
+  for (pid_t p : process::list_children())
+    if (!reaper_.is_watched(p)) ::kill(p, SIGKILL);
+  if (!shutting_down_) shutdown(exit_code_, "forced");
+  // Whatever is left now can only be reaped; give it a moment, then leave regardless.
+  shutdown_timer_.expires_after(std::chrono::seconds(2));
+  shutdown_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec && !finished_) {
+      log("fault", "processes still present after SIGKILL; exiting anyway");
+      finish();
+    }
+  });
+}
+
+void supervisor::finish() {
+  if (finished_) return;
+  finished_ = true;
+  size_t killed = 0;
+  for (auto& slot : tasks_)
+    for (auto& i : slot.instances) killed += i->needed_kill();
+  log("info", "all tasks stopped" + (killed ? " (" + std::to_string(killed) + " needed SIGKILL)" : std::string()) +
+                  "; " + std::to_string(reaper_.orphans_reaped()) + " orphans reaped; exit code " +
+                  std::to_string(exit_code_));
+  shutdown_timer_.cancel();
+  orphan_timer_.cancel();
+  loop_.stop();
+}
+
+task_slot* supervisor::find(const std::string& name) {
+  for (auto& slot : tasks_)
+    if (slot.cfg->name == name) return &slot;
+  return nullptr;
+}
+
+bool supervisor::deps_ready(const config::task& t) {
+  for (auto& dep : t.depends_on) {
+    auto* slot = find(dep);
+    if (!slot) continue;
+    for (auto& i : slot->instances)
+      if (!i->counts_as_ready()) return false;
+  }
+  return true;
+}
+
+void supervisor::emit(const event_record& r) {
+  for (auto* s : sinks_) s->on_event(r);
+}
+
+void supervisor::on_state_change(instance& i) {
+  if (shutting_down_) return advance_shutdown();
+  if (i.state() == state::fatal && i.task().critical) {
+    shutdown(1, "critical task " + i.label() + " is fatal");
+    return;
+  }
+  if (!i.counts_as_ready()) return;
+  for (auto& name : find(i.task().name)->dependents) {
+    auto* slot = find(name);
+    if (!deps_ready(*slot->cfg)) continue;
+    for (auto& dependent : slot->instances)
+      if (dependent->state() == state::starting) dependent->handle(event::deps_ready);
+  }
+}
+
+}  // namespace taskmux::supervisor
