@@ -27,16 +27,18 @@ RUN cmake -S . -B /tmp/build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DBUILD_T
  && /usr/local/bin/taskmux version
 # For the record (and for updating RUNTIME_PACKAGES below): the Debian packages that own the
 # shared libraries the binary loads.
-RUN ldd /usr/local/bin/taskmux | awk '$2 == "=>" && $3 ~ /^\// {print $1}' \
-    | while read -r so; do dpkg -S "*/$so" | sed -n '1s/:.*//p'; done | sort -u \
-    | tee /usr/local/share/taskmux-runtime-packages.txt
+RUN ldd /usr/local/bin/taskmux | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' \
+    | while read -r so path; do dir=${path%/*}; dpkg -S "*/${dir##*/}/$so" | sed -n '1s/[:,].*//p'; done \
+    | sort -u | tee /usr/local/share/taskmux-runtime-packages.txt
 
 # ---------------------------------------------------------------------------------------------
 # Runtime stage: shared libraries only (+ python3 for the demo tasks).
 FROM debian:bookworm-slim
 # Keep in sync with the build stage's taskmux-runtime-packages.txt (libc6, libstdc++6 and
-# libgcc-s1 are already in the base image). The ldd check below fails the build if one is missing.
-ARG RUNTIME_PACKAGES="libboost-filesystem1.81.0 libboost-json1.81.0 libtomlplusplus3 libfmt9"
+# libgcc-s1 are already in the base image); the ldd check below fails the build if one is
+# missing. No libfmt9: fmt::fmt is on the link line, but nothing references libfmt.so yet
+# (Debian links --as-needed) - ldd will ask for it once something does.
+ARG RUNTIME_PACKAGES="libboost-filesystem1.81.0 libboost-json1.81.0 libtomlplusplus3"
 ARG DEMO_PACKAGES="python3"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -55,8 +57,11 @@ RUN if ldd /usr/local/bin/taskmux | grep -F 'not found'; then \
 WORKDIR /app
 COPY config.toml /app/config.toml
 COPY tasks/ /app/tasks/
-# client commands (`podman exec CTR taskmux status`) find the config, hence the control socket
+# TASKMUX_CONFIG: client commands (`podman exec CTR taskmux status`) find the config, hence the
+# control socket. HOST: tasks inherit it; the demo web app binds $HOST (default 127.0.0.1, which
+# would make EXPOSE 8000 useless in a container).
 ENV TASKMUX_CONFIG=/app/config.toml \
+    HOST=0.0.0.0 \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <set>
 #include <cstring>
@@ -134,7 +135,7 @@ load_result load_string(std::string_view text, const std::filesystem::path& file
   }
   config c;
   c.file = file;
-  reader_context ctx{shown, file.parent_path(), env, result.problems};
+  reader_context ctx{shown, file.parent_path(), env, result.problems, text};
   table_reader top(root, ctx);
 
   // [supervisor] first: state_dir is the default anchor of other paths.
@@ -161,8 +162,12 @@ load_result load_string(std::string_view text, const std::filesystem::path& file
 }
 
 load_result load(const std::filesystem::path& file, const env_lookup& env) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  std::ifstream in;
+  std::error_code ec;
+  // An ifstream opens a directory without complaint and reads it as an empty, valid file.
+  if (std::filesystem::is_directory(file, ec)) errno = EISDIR;
+  else in.open(file, std::ios::binary);
+  if (!in.is_open()) {
     load_result r;
     r.problems.push_back({file.string(), 0, 0, "unable to read config file: " +
                                                    std::string(std::strerror(errno))});

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "config/duration.hpp"
 #include "config/signal_names.hpp"
 
 namespace taskmux::config {
@@ -51,7 +52,9 @@ void read_backoff(table_reader& parent, task& t) {
   table_reader r(*tbl, parent.context());
   if (auto d = r.positive_duration("initial", true)) t.backoff.initial = *d;
   if (auto d = r.positive_duration("max", true)) t.backoff.max = *d;
-  if (t.backoff.initial > t.backoff.max) r.error("initial", "backoff.initial must not exceed backoff.max");
+  if (t.backoff.initial > t.backoff.max)
+    r.error("initial", "backoff.initial (" + format_duration(t.backoff.initial) +
+                           ") must not exceed backoff.max (" + format_duration(t.backoff.max) + ")");
   r.finish();
 }
 
@@ -133,6 +136,7 @@ std::optional<channel> read_channel(table_reader& parent, const char* key, bool 
 task read_task(table_reader& r, const config& c) {
   task t;
   if (auto n = r.string("name")) {
+    if (n->empty()) r.error("name", "task name must not be empty");
     t.name = *n;
   } else if (!r.has("name")) {
     r.error_here("[[task]]: missing required key 'name'");

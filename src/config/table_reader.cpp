@@ -3,6 +3,53 @@
 #include "config/duration.hpp"
 
 namespace taskmux::config {
+namespace {
+
+/// Where the "${" at byte `offset` of a string node's value is written. The value can differ
+/// from its source (escapes, multi-line strings, non-ASCII text), so the k-th "${" of the value
+/// is found as the k-th "${" of the node's source text; columns count code points, as toml++'s do.
+toml::source_position reference_position(std::string_view text, const toml::node& n,
+                                         std::string_view value, size_t offset) {
+  const auto region = n.source();
+  toml::source_position fallback = region.begin;
+  fallback.column += static_cast<toml::source_index>(offset + 1);  // +1: the opening quote
+  size_t nth = 0;
+  for (size_t at = value.find("${"); at < offset; at = value.find("${", at + 2)) ++nth;
+
+  size_t pos = 0;
+  for (toml::source_index line = 1; line < region.begin.line; ++line) {
+    pos = text.find('\n', pos);
+    if (pos == std::string_view::npos) return fallback;
+    ++pos;
+  }
+  toml::source_position here{region.begin.line, 1};
+  auto step = [&] {
+    auto c = static_cast<unsigned char>(text[pos]);
+    if (c == '\n') {
+      ++here.line;
+      here.column = 1;
+      ++pos;
+      return;
+    }
+    pos += c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 1;
+    ++here.column;
+  };
+  while (here.column < region.begin.column && pos < text.size()) step();
+  auto before_end = [&] {
+    return here.line < region.end.line || (here.line == region.end.line && here.column < region.end.column);
+  };
+  while (pos + 1 < text.size() && before_end()) {
+    if (text[pos] == '$' && text[pos + 1] == '{') {
+      if (nth == 0) return here;
+      --nth;
+      step();
+    }
+    step();
+  }
+  return fallback;
+}
+
+}  // namespace
 
 void reader_context::error(const toml::source_region& where, std::string message) {
   problems.push_back({file, static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
@@ -44,7 +91,7 @@ std::optional<std::string> table_reader::expand_node(const toml::node& n, std::s
   auto r = expand(s->get(), ctx_.env);
   if (auto* err = std::get_if<expand_error>(&r)) {
     auto where = n.source();
-    where.begin.column += static_cast<toml::source_index>(err->offset + 1);  // +1: the opening quote
+    where.begin = reference_position(ctx_.text, n, s->get(), err->offset);
     ctx_.error(where, std::string(what) + ": " + err->message);
     return std::nullopt;
   }

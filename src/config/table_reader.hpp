@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <toml++/toml.h>
 
 #include "config/diagnostics.hpp"
@@ -22,6 +23,7 @@ struct reader_context {
   std::filesystem::path base_dir;   ///< relative paths are relative to this
   const env_lookup& env;
   diagnostics& problems;
+  std::string_view text = {};       ///< the whole file, to place a problem inside a string
 
   void error(const toml::source_region&, std::string message);
 };

@@ -60,7 +60,8 @@ spawn_result spawn(boost::asio::io_context& launch_ctx, const spawn_request& req
   bp::default_process_launcher launcher;
   child_setup setup{saved_nofile ? saved_nofile : RLIM_INFINITY};
   auto launch = [&](auto&&... extra) {
-    return launcher(launch_ctx, ec, exe, args, bp::process_environment(req.env),
+    // The executor overload: in 1.81 the io_context overload with an error_code still throws.
+    return launcher(launch_ctx.get_executor(), ec, exe, args, bp::process_environment(req.env),
                     bp::process_start_dir(req.workdir.string()), stdio, setup, extra..., exec_last{});
   };
   bp::process proc = req.user ? launch(drop_privileges{req.user->uid, req.user->gid,

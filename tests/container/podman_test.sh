@@ -7,7 +7,8 @@
 #   - `podman stop -t 10` returns in < STOP_MAX_S (5 s), exit code 0, no process left behind
 # Run as root, from any directory:  tests/container/podman_test.sh
 # Env: IMAGE (localhost/taskmux:test), NAME (taskmux-test-<pid>), READY_TIMEOUT_S (90),
-#      STOP_MAX_S (5), EXPECT_LOG (ERE a task output line must match), PODMAN_NETWORK,
+#      STOP_MAX_S (5), EXPECT_LOG (ERE a task output line must match; default: the demo's
+#      web task, '^web\[0\] \| '), PODMAN_NETWORK (default: podman's),
 #      KEEP_IMAGE=0 to remove the image afterwards, BUILD_ARGS (extra `podman build` args).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,7 +18,7 @@ IMAGE=${IMAGE:-localhost/taskmux:test}
 NAME=${NAME:-taskmux-test-$$}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-90}
 STOP_MAX_S=${STOP_MAX_S:-5}
-EXPECT_LOG=${EXPECT_LOG:-'[A-Za-z0-9_.-]+\[[0-9]+\] \| '}
+EXPECT_LOG=${EXPECT_LOG:-'^web\[0\] \| '}
 
 failures=0
 summary=()

@@ -1,0 +1,210 @@
+"""Drives the real taskmux binary for the integration tests: one temp dir, state_dir and
+control socket per test, output collected, waits with deadlines, and every process the test
+started (found by a marker in its environment) killed at the end."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TASKMUX = os.path.abspath(os.environ.get("TASKMUX_BIN", str(REPO / "build" / "taskmux")))
+PROBE = os.path.abspath(os.environ.get("PROBE_TASK", str(REPO / "build" / "tests" / "probe_task")))
+
+
+def children_of(pid):
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def proc_state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        return stat[stat.rindex(")") + 2]
+    except (OSError, ValueError):
+        return None
+
+
+def read_pid(path):
+    """The first pid written in `path`, or None while it is not there yet."""
+    try:
+        text = Path(path).read_text().split()
+        return int(text[0]) if text else None
+    except OSError:
+        return None
+
+
+def processes_with_env(needle):
+    """Pids whose initial environment holds `needle` (e.g. "TEST_MARK=abc")."""
+    found = []
+    raw = needle.encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if raw in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+class Supervisor:
+    """taskmux run on a config written into a fresh temp dir."""
+
+    def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True):
+        self.dir = Path(tempfile.mkdtemp(prefix="taskmux-test-"))
+        self.mark = "TEST_MARK=" + uuid.uuid4().hex
+        self.socket = self.dir / "state" / "control.sock"
+        head = supervisor_table or 'name = "test"\nshutdown_timeout = "20s"'
+        # Every task inherits the marker, so leftovers can be found by it.
+        self.config = self.dir / "config.toml"
+        self.config.write_text(f'[supervisor]\nstate_dir = "state"\n{head}\n\n{config_body}')
+        full_env = dict(os.environ)
+        full_env[self.mark.split("=")[0]] = self.mark.split("=")[1]
+        full_env.update(env or {})
+        cmd = [TASKMUX, "run", "-c", str(self.config)]
+        if pid1:
+            cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"] + cmd
+        self.out, self.err = [], []
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
+        self._readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
+                         threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)]
+        self._readers[0 if read_stdout else 1].start()
+        if read_stdout:
+            self._readers[1].start()
+        self.pid1 = pid1
+
+    def start_reading_stdout(self):
+        """For tests that first leave taskmux's stdout unread (a stalled reader)."""
+        self._readers[0].start()
+
+    @staticmethod
+    def _read(stream, sink):
+        for line in iter(stream.readline, b""):
+            sink.append(line)
+
+    # --- what it says -------------------------------------------------------------------
+    def stdout(self):
+        return b"".join(self.out).decode(errors="replace")
+
+    def stderr(self):
+        return b"".join(self.err).decode(errors="replace")
+
+    def taskmux_pid(self):
+        """The pid of taskmux itself (under unshare: its child, PID 1 inside)."""
+        if not self.pid1:
+            return self.proc.pid
+        kids = children_of(self.proc.pid)
+        return kids[0] if kids else None
+
+    def status(self, *tasks):
+        r = subprocess.run([TASKMUX, "status", "--json", "--socket", str(self.socket), *tasks],
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            return None
+        return json.loads(r.stdout)
+
+    def rows(self, task=None):
+        doc = self.status()
+        if not doc:
+            return []
+        return [r for r in doc["tasks"] if task is None or r["task"] == task]
+
+    # --- waiting --------------------------------------------------------------------------
+    def wait_for(self, predicate, timeout=10.0, what="condition"):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = predicate()
+            if last:
+                return last
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value {last!r}\n"
+                             f"--- taskmux stderr ---\n{self.stderr()[-4000:]}\n"
+                             f"--- taskmux stdout ---\n{self.stdout()[-2000:]}")
+
+    def wait_state(self, task, states, count=None, timeout=10.0):
+        states = {states} if isinstance(states, str) else set(states)
+
+        def check():
+            rows = self.rows(task)
+            want = count if count is not None else max(1, len(rows))
+            return rows if rows and sum(r["state"] in states for r in rows) >= want else None
+        return self.wait_for(check, timeout, f"{task} in {sorted(states)}")
+
+    def wait_stderr(self, text, timeout=10.0):
+        return self.wait_for(lambda: text in self.stderr(), timeout, f"stderr to contain {text!r}")
+
+    def wait_stdout(self, text, timeout=10.0):
+        return self.wait_for(lambda: text in self.stdout(), timeout, f"stdout to contain {text!r}")
+
+    def wait_ready(self, timeout=10.0):
+        return self.wait_for(lambda: self.socket.exists() and self.status(), timeout, "control socket")
+
+    # --- ending ---------------------------------------------------------------------------
+    def signal(self, sig):
+        pid = self.taskmux_pid()
+        if pid:
+            os.kill(pid, sig)
+
+    def wait_exit(self, timeout=30.0):
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"taskmux did not exit within {timeout}s\n{self.stderr()[-4000:]}")
+        for r in self._readers:
+            if r.is_alive():
+                r.join(5)
+        return rc
+
+    def leftovers(self):
+        """Processes of this test still alive (zombies excluded)."""
+        me = {self.proc.pid, self.taskmux_pid()}
+        return [p for p in processes_with_env(self.mark) if p not in me and proc_state(p) not in (None, "Z")]
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for pid in processes_with_env(self.mark):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for r in self._readers:
+            if r.is_alive():
+                r.join(5)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+class TaskmuxTest(unittest.TestCase):
+    """Starts supervisors that are always cleaned up, and shows their output on failure."""
+
+    def start(self, config_body, **kw):
+        sup = Supervisor(config_body, **kw)
+        self.addCleanup(sup.cleanup)
+        return sup
+
+
+def argv(*args):
+    """A TOML array literal for a command."""
+    return "[" + ", ".join(json.dumps(str(a)) for a in args) + "]"
+
+
+def probe(*args):
+    return argv(PROBE, *args)

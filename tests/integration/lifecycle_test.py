@@ -1,0 +1,107 @@
+"""Task lifecycle with real processes: restart policies, backoff, start limit, critical tasks,
+commands that cannot be executed (SPEC "Task lifecycle")."""
+import re
+import signal
+import time
+import unittest
+
+from harness import TaskmuxTest, probe
+
+
+def exits(stderr, label):
+    return [l for l in stderr.splitlines() if f"{label} exited" in l or f"{label} unable" in l]
+
+
+class RestartPolicyTest(TaskmuxTest):
+    def test_restart_never_leaves_a_failed_task_exited(self):
+        sup = self.start(f'[[task]]\nname = "once"\ncommand = {probe("exit", 3)}\nrestart = "never"\n')
+        rows = sup.wait_state("once", "exited")
+        self.assertEqual(rows[0]["last_exit"]["code"], 3)
+        self.assertEqual(rows[0]["restarts"], 0)
+        time.sleep(0.3)
+        self.assertEqual(len(exits(sup.stderr(), "once[0]")), 1)
+
+    def test_restart_on_failure_does_not_restart_a_clean_exit(self):
+        sup = self.start(f'[[task]]\nname = "ok"\ncommand = {probe("exit", 0)}\nrestart = "on-failure"\n')
+        rows = sup.wait_state("ok", "exited")
+        self.assertEqual(rows[0]["last_exit"]["code"], 0)
+        self.assertEqual(rows[0]["restarts"], 0)
+
+    def test_restart_on_failure_restarts_a_failed_exit(self):
+        sup = self.start(f'[[task]]\nname = "bad"\ncommand = {probe("exit", 1)}\nrestart = "on-failure"\n'
+                         'backoff = { initial = "10ms", max = "50ms" }\nstart_limit = { burst = 0 }\n')
+        sup.wait_for(lambda: (sup.rows("bad") or [{}])[0].get("restarts", 0) >= 3, what="3 restarts")
+
+    def test_restart_always_restarts_a_clean_exit(self):
+        sup = self.start(f'[[task]]\nname = "again"\ncommand = {probe("exit", 0)}\nrestart = "always"\n'
+                         'backoff = { initial = "10ms", max = "50ms" }\nstart_limit = { burst = 0 }\n')
+        sup.wait_for(lambda: (sup.rows("again") or [{}])[0].get("restarts", 0) >= 3, what="3 restarts")
+
+    def test_backoff_gaps_grow(self):
+        sup = self.start(f'[[task]]\nname = "crash"\ncommand = {probe("exit", 1)}\n'
+                         'backoff = { initial = "100ms", max = "2s" }\nstart_limit = { burst = 0 }\n')
+        sup.wait_for(lambda: len(re.findall(r"crash\[0\] exited", sup.stderr())) >= 5, timeout=15, what="5 exits")
+        delays = [float(m) for m in re.findall(r"crash\[0\] exited .*restarting in (\d+)ms", sup.stderr())][:4]
+        self.assertEqual(len(delays), 4, sup.stderr())
+        # 100, 200, 400, 800 ms, each within the ±20% jitter.
+        for n, d in enumerate(delays):
+            base = 100 * 2 ** n
+            self.assertGreaterEqual(d, base * 0.8 - 1, delays)
+            self.assertLessEqual(d, base * 1.2 + 1, delays)
+
+    def test_start_limit_makes_a_task_fatal(self):
+        sup = self.start(f'[[task]]\nname = "loop"\ncommand = {probe("exit", 1)}\n'
+                         'backoff = { initial = "0s", max = "0s" }\nstart_limit = { burst = 3, interval = "60s" }\n')
+        rows = sup.wait_state("loop", "fatal")
+        self.assertEqual(rows[0]["restarts"], 2)
+        sup.wait_stderr("loop[0] fatal")
+        self.assertIsNone(sup.proc.poll(), "a non-critical fatal task must not stop taskmux")
+
+    def test_a_fatal_critical_task_stops_everything_with_exit_1(self):
+        sup = self.start(f'[[task]]\nname = "vital"\ncommand = {probe("exit", 1)}\ncritical = true\n'
+                         'backoff = { initial = "0s", max = "0s" }\nstart_limit = { burst = 2, interval = "60s" }\n\n'
+                         f'[[task]]\nname = "bystander"\ncommand = {probe("sleep", 3600)}\n')
+        self.assertEqual(sup.wait_exit(20), 1)
+        self.assertIn("critical task vital[0] is fatal", sup.stderr())
+        self.assertEqual(sup.leftovers(), [])
+
+    def test_a_command_that_cannot_be_executed_is_a_fault_not_a_crash(self):
+        sup = self.start('[[task]]\nname = "ghost"\ncommand = ["/nonexistent/program"]\n'
+                         'backoff = { initial = "10ms", max = "10ms" }\nstart_limit = { burst = 3, interval = "60s" }\n\n'
+                         f'[[task]]\nname = "alive"\ncommand = {probe("sleep", 3600)}\n')
+        sup.wait_state("ghost", "fatal")
+        self.assertIn("unable to execute /nonexistent/program", sup.stderr())
+        self.assertEqual(sup.rows("alive")[0]["state"] in ("running", "ready"), True)
+
+
+class EnvironmentTest(TaskmuxTest):
+    def test_a_task_gets_its_name_instance_namespace_and_config_env(self):
+        sup = self.start(f'[[task]]\nname = "show"\ncommand = {probe("env")}\ninstances = 2\nrestart = "never"\n'
+                         'namespace = "ns1"\nenv = { GREETING = "hello", PYTHONUNBUFFERED = "0" }\n')
+        sup.wait_state("show", "exited", count=2)
+        out = sup.stdout()
+        for i in (0, 1):
+            self.assertIn(f"show[{i}] | TASK_INSTANCE={i}", out)
+        self.assertIn("show[0] | TASK_NAME=show", out)
+        self.assertIn("show[0] | NAMESPACE=ns1", out)
+        self.assertIn("show[0] | GREETING=hello", out)
+        self.assertIn("show[0] | PYTHONUNBUFFERED=0", out, "a configured value wins over the default")
+
+    def test_a_string_command_runs_through_sh_in_the_workdir(self):
+        sup = self.start('[[task]]\nname = "sh"\ncommand = "echo dir=$(pwd) && echo $((6*7))"\nworkdir = "/tmp"\n'
+                         'restart = "never"\n')
+        sup.wait_state("sh", "exited")
+        self.assertIn("sh[0] | dir=/tmp", sup.stdout())
+        self.assertIn("sh[0] | 42", sup.stdout())
+
+    def test_each_instance_leads_its_own_process_group(self):
+        sup = self.start(f'[[task]]\nname = "grp"\ncommand = {probe("sleep", 3600)}\ninstances = 3\n')
+        rows = sup.wait_state("grp", ("running", "ready"), count=3)
+        for r in rows:
+            self.assertEqual(os.getpgid(r["pid"]), r["pid"])
+
+
+import os  # noqa: E402  (used by the test above)
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,70 @@
+"""Task output on taskmux's stdout/stderr (SPEC "Logs"): prefixes, long lines, binary bytes,
+JSON lines, and a slow reader that must not stall anything."""
+import json
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import TaskmuxTest, probe
+
+
+class LogsTest(TaskmuxTest):
+    def test_stdout_and_stderr_lines_are_prefixed_with_the_instance(self):
+        sup = self.start('[[task]]\nname = "talk"\ninstances = 2\nrestart = "never"\n'
+                         'command = "echo out-$TASK_INSTANCE; echo err-$TASK_INSTANCE >&2"\n')
+        sup.wait_state("talk", "exited", count=2)
+        sup.wait_stdout("talk[1] | out-1")
+        self.assertIn("talk[0] | out-0\n", sup.stdout())
+        sup.wait_stderr("talk[1] | err-1")
+        self.assertIn("talk[0] | err-0\n", sup.stderr())
+        self.assertNotIn("err-0", sup.stdout())
+
+    def test_a_1_mib_line_arrives_whole_in_pieces(self):
+        sup = self.start(f'[[task]]\nname = "long"\ncommand = {probe("long-line", 1 << 20)}\nrestart = "never"\n')
+        sup.wait_state("long", "exited")
+        sup.wait_for(lambda: sum(l.count(b"L") for l in sup.out) >= 1 << 20, what="all 1 MiB of the line")
+        lines = [l for l in sup.out if l.startswith(b"long[0] | ")]
+        self.assertGreater(len(lines), 1, "an overlong line is split")
+        payload = b"".join(l[len(b"long[0] | "):].rstrip(b"\n") for l in lines)
+        self.assertEqual(payload, b"L" * (1 << 20))
+
+    def test_binary_output_passes_through_unharmed(self):
+        sup = self.start(f'[[task]]\nname = "bin"\ncommand = {probe("binary")}\nrestart = "never"\n')
+        sup.wait_stdout("bin[0] | end")
+        line = next(l for l in sup.out if l.startswith(b"bin[0] | \x00"))
+        expected = bytes(i for i in range(256) if i != 10)
+        self.assertEqual(line[len(b"bin[0] | "):-1].replace(b"\r", b""), expected.replace(b"\r", b""))
+        self.assertIsNone(sup.proc.poll())
+
+    def test_json_log_format_writes_one_object_per_line(self):
+        sup = self.start(f'[[task]]\nname = "j"\ncommand = {probe("binary")}\nrestart = "never"\n',
+                         supervisor_table='name = "t"\nlog_format = "json"')
+        sup.wait_stdout('"line":"end"')
+        objects = [json.loads(l) for l in sup.out]
+        self.assertTrue(all(o["task"] == "j" and o["instance"] == 0 and o["stream"] == "stdout" for o in objects))
+        self.assertIn("\ufffd", objects[0]["line"], "invalid UTF-8 becomes U+FFFD")
+        for l in sup.err:
+            json.loads(l)  # taskmux's own lines are JSON too
+
+
+
+class SlowReaderTest(TaskmuxTest):
+    def test_a_stalled_reader_stalls_neither_taskmux_nor_the_tasks_and_drops_are_counted(self):
+        # Nobody reads taskmux's stdout: the pipe and taskmux's bounded buffer fill up.
+        sup = self.start(f'[[task]]\nname = "flood"\ncommand = {probe("flood", 32 << 20, 100)}\nrestart = "never"\n',
+                         read_stdout=False)
+        start = time.monotonic()
+        sup.wait_state("flood", "exited", timeout=30)
+        self.assertLess(time.monotonic() - start, 20, "the task was held up by the stalled reader")
+        t = time.monotonic()
+        self.assertIsNotNone(sup.status())
+        self.assertLess(time.monotonic() - t, 2, "taskmux answered slowly")
+        sup.start_reading_stdout()
+        sup.wait_stdout("lines of task output dropped", timeout=20)
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,93 @@
+"""Stopping (SPEC "Task lifecycle"): SIGTERM to taskmux stops every task in reverse dependency
+order, SIGKILL after stop_timeout, and nothing a task started survives, setsid or not."""
+import os
+import signal
+import time
+import unittest
+
+from harness import TaskmuxTest, probe, proc_state, read_pid
+
+
+def alive(pid):
+    return proc_state(pid) not in (None, "Z")
+
+
+class StopTest(TaskmuxTest):
+    def test_sigterm_with_50_tasks_exits_0_and_leaves_no_process(self):
+        body = "".join(f'[[task]]\nname = "t{i}"\ncommand = {probe("sleep", 3600)}\n\n' for i in range(50))
+        sup = self.start(body)
+        sup.wait_state(None, ("running", "ready"), count=50)
+        self.assertEqual(len(sup.leftovers()), 50)
+        start = time.monotonic()
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(sup.leftovers(), [])
+
+    def test_a_task_ignoring_sigterm_is_killed_after_stop_timeout(self):
+        sup = self.start(f'[[task]]\nname = "stubborn"\ncommand = {probe("ignore-term", 3600)}\nstop_timeout = "1s"\n')
+        sup.wait_stdout("stubborn[0] | ignoring SIGTERM")
+        start = time.monotonic()
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0, "a shutdown that needed SIGKILL still exits 0")
+        took = time.monotonic() - start
+        self.assertGreaterEqual(took, 0.9)
+        self.assertLess(took, 4)
+        self.assertIn("stubborn[0] did not stop within 1s of SIGTERM; sent SIGKILL", sup.stderr())
+        self.assertEqual(sup.leftovers(), [])
+
+    def test_a_background_grandchild_in_the_group_is_gone_after_the_stop(self):
+        pidfile = f"/tmp/taskmux-bg-{os.getpid()}-{time.monotonic_ns()}"
+        self.addCleanup(lambda: os.path.exists(pidfile) and os.unlink(pidfile))
+        sup = self.start(f'[[task]]\nname = "bg"\ncommand = {probe("background", 3600, pidfile)}\n')
+        grandchild = sup.wait_for(lambda: read_pid(pidfile), what="grandchild pid")
+        self.assertTrue(alive(grandchild))
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        self.assertFalse(alive(grandchild))
+
+    def test_a_grandchild_that_called_setsid_is_gone_after_the_stop(self):
+        pidfile = f"/tmp/taskmux-setsid-{os.getpid()}-{time.monotonic_ns()}"
+        self.addCleanup(lambda: os.path.exists(pidfile) and os.unlink(pidfile))
+        sup = self.start(f'[[task]]\nname = "escape"\ncommand = {probe("setsid-child", 3600, pidfile)}\n'
+                         'stop_timeout = "1s"\n')
+        grandchild = sup.wait_for(lambda: read_pid(pidfile), what="grandchild pid")
+        self.assertNotEqual(os.getsid(grandchild), sup.rows("escape")[0]["pid"], "it left the session")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        self.assertFalse(alive(grandchild), "the setsid grandchild survived the stop")
+
+    def test_what_a_task_left_behind_is_stopped_before_it_restarts(self):
+        pidfile = f"/tmp/taskmux-left-{os.getpid()}-{time.monotonic_ns()}"
+        self.addCleanup(lambda: os.path.exists(pidfile) and os.unlink(pidfile))
+        # The main process exits after 0.3 s; its setsid child (ignoring TERM) must be killed.
+        sup = self.start(f'[[task]]\nname = "leaky"\ncommand = {probe("setsid-child", 0.3, pidfile)}\n'
+                         'restart = "never"\nstop_timeout = "500ms"\n')
+        grandchild = sup.wait_for(lambda: read_pid(pidfile), what="grandchild pid")
+        sup.wait_state("leaky", "exited", timeout=10)
+        self.assertFalse(alive(grandchild))
+
+    def test_tasks_stop_in_reverse_dependency_order(self):
+        sup = self.start(f'[[task]]\nname = "db"\ncommand = {probe("sleep", 3600)}\n\n'
+                         f'[[task]]\nname = "app"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["db"]\n\n'
+                         f'[[task]]\nname = "edge"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["app"]\n')
+        sup.wait_state("edge", ("running", "ready"), timeout=15)
+        err = sup.stderr()
+        self.assertLess(err.index("db[0] ready"), err.index("app[0] started"), "app waits for db to be ready")
+        self.assertLess(err.index("app[0] ready"), err.index("edge[0] started"))
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        err = sup.stderr()
+        self.assertLess(err.index("edge[0] stopped"), err.index("app[0] stopping"))
+        self.assertLess(err.index("app[0] stopped"), err.index("db[0] stopping"))
+
+    def test_sigint_stops_like_sigterm(self):
+        sup = self.start(f'[[task]]\nname = "s"\ncommand = {probe("sleep", 3600)}\n')
+        sup.wait_state("s", ("running", "ready"))
+        sup.signal(signal.SIGINT)
+        self.assertEqual(sup.wait_exit(20), 0)
+        self.assertEqual(sup.leftovers(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
