@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # median.sh RAW.tsv  ->  scenario<TAB>sup<TAB>key<TAB>median<TAB>runs_ok<TAB>runs
 # RAW lines: scenario<TAB>sup<TAB>run<TAB>key=value key=value ...
-# A value "NA" (timed out / failed) counts as +infinity, printed as "inf".
+# A value "NA" (timed out) counts as +infinity, printed as "inf". Runs that failed otherwise
+# (err=… without "timeout") are left out: runs_ok < runs says so; no run left -> value "failed".
 exec awk -F'\t' '
 function med(s,    v, n, i, j, t) {
     n = split(s, v, " ")
@@ -14,6 +15,9 @@ function med(s,    v, n, i, j, t) {
     sk = $1 SUBSEP $2
     if (!(sk in seen)) { seen[sk] = 1; order[++no] = sk }
     runs[sk]++
+    # a run that failed for another reason than a timeout (err=exited_early, err=no_result_file…)
+    # is left out; a timeout counts, as +infinity
+    if (match($4, /err=[a-z_]+/) && substr($4, RSTART, RLENGTH) !~ /timeout/) { failed[sk]++; next }
     m = split($4, kv, " ")
     for (i = 1; i <= m; i++) {
         p = index(kv[i], "="); if (!p) continue
@@ -30,10 +34,11 @@ function med(s,    v, n, i, j, t) {
 END {
     for (o = 1; o <= no; o++) {
         sk = order[o]; split(sk, a, SUBSEP)
+        if (keys[sk] == "") { printf "%s\t%s\t*\tfailed\t0\t%d\n", a[1], a[2], runs[sk]; continue }
         nk = split(keys[sk], kl, " ")
         for (i = 1; i <= nk; i++) {
             key = sk SUBSEP kl[i]; md = med(vals[key])
-            printf "%s\t%s\t%s\t%s\t%d\t%d\n", a[1], a[2], kl[i], (md >= 1e300 ? "inf" : md), ok[key] + 0, runs[sk]
+            printf "%s\t%s\t%s\t%s\t%d\t%d\n", a[1], a[2], kl[i], (md >= 1e300 ? "inf" : md), runs[sk] - failed[sk], runs[sk]
         }
     }
 }' "$1"

@@ -20,8 +20,8 @@ BEGIN {
     m[++n] = "mem500|pss_total_kib|mem, 500 tasks: PSS all supervisor processes (MiB)|0.0009765625|2|lower"
     m[++n] = "mem500|rss_main_kib|mem, 500 tasks: RSS main process (MiB)|0.0009765625|2|lower"
     m[++n] = "mem500|rss_total_kib|mem, 500 tasks: RSS all supervisor processes (MiB)|0.0009765625|2|lower"
-    m[++n] = "idle|cpu_main_ms|idle, 500 tasks: CPU ms of main process per IDLE window|1|0|lower"
-    m[++n] = "idle|cpu_total_ms|idle, 500 tasks: CPU ms of all supervisor processes|1|0|lower"
+    m[++n] = "idle|cpu_main_ms|idle, 500 tasks: CPU ms of main process over the idle window|1|0|lower"
+    m[++n] = "idle|cpu_total_ms|idle, 500 tasks: CPU ms of all supervisor processes, same window|1|0|lower"
     m[++n] = "idle|csw_main|idle, 500 tasks: context switches, main process|1|0|lower"
     m[++n] = "idle|csw_total|idle, 500 tasks: context switches, all supervisor processes|1|0|lower"
     m[++n] = "log|log_mibps|log: MiB/s of 100-byte lines through the supervisor|1|1|higher"
@@ -29,13 +29,19 @@ BEGIN {
     m[++n] = "orphans|left_2s|orphans as PID 1: orphans/zombies left after 2 s|1|0|lower"
     ns = split(sups, S, " ")
 }
-{ v[$1 SUBSEP $2 SUBSEP $3] = $4; ran[$1 SUBSEP $2] = 1; okr[$1 SUBSEP $2 SUBSEP $3] = $5 "/" $6 }
+{
+    ran[$1 SUBSEP $2] = 1
+    if ($4 == "failed") { allfail[$1 SUBSEP $2] = $6; next }
+    v[$1 SUBSEP $2 SUBSEP $3] = $4
+    if ($5 < $6) part[$1 SUBSEP $2] = " (" $5 "/" $6 " runs ok)"
+}
 function fmt(x, dec, sc) {
     if (x == "") return "pending"
     if (x == "inf") return "timeout"
     return sprintf("%." dec "f", x * sc)
 }
 function ratio(a, b, sc) {
+    if (a == "failed") return "failed"
     if (a == "" || b == "") return "pending"
     if (a == "inf" && b == "inf") return "both timeout"
     if (a == "inf") return "timeout"
@@ -61,9 +67,11 @@ END {
             if (f[2] == "orphans_ms" && val[i] == "inf") cell[rows, i + 1] = ">" ENVIRON["ORPHAN_DEADLINE_MS"]
             if (f[2] == "orphans_ms" && val[i] == "inf" && ENVIRON["ORPHAN_DEADLINE_MS"] == "") cell[rows, i + 1] = ">5000"
             if (val[i] == "" && (f[1] SUBSEP S[i]) in ran) cell[rows, i + 1] = "failed"
+            if (val[i] != "" && (f[1] SUBSEP S[i]) in part) cell[rows, i + 1] = cell[rows, i + 1] part[f[1] SUBSEP S[i]]
             idx[S[i]] = i
         }
         t = ("taskmux" in idx) ? val[idx["taskmux"]] : ""
+        if (t == "" && (f[1] SUBSEP "taskmux") in ran) t = "failed"
         cell[rows, ns + 2] = ("baseline" in idx) ? ratio(t, val[idx["baseline"]]) : "-"
         cell[rows, ns + 3] = ("s6" in idx) ? ratio(t, val[idx["s6"]]) : "-"
         cell[rows, ns + 4] = ("supervisord" in idx) ? ratio(t, val[idx["supervisord"]]) : "-"

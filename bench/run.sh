@@ -9,7 +9,9 @@
 # env: TASKMUX (default <repo>/build/taskmux), IDLE_SECS (20), LOG_MIB (256), RESTART_SECS (3),
 #      ORPHANS (2000), ORPHAN_DEADLINE_MS (5000), WARMUP (1 discarded run first),
 #      BENCH_TMP (/tmp/taskmux-bench: helpers, results), BENCH_WORK (/dev/shm/taskmux-bench:
-#      configs, service dirs, state dirs — on tmpfs, like /run in a container)
+#      configs, service dirs, state dirs — on tmpfs, like /run in a container),
+#      QUIET_WAIT (300: seconds to wait, before each run, for other load to drop below 25% of
+#      one CPU; the run's busy_pct is recorded either way)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +27,7 @@ REPO=$(cd "$HERE/.." && pwd)
 : "${BENCH_TMP:=/tmp/taskmux-bench}"
 : "${BENCH_WORK:=/dev/shm/taskmux-bench}"
 : "${WARMUP:=1}"
+: "${QUIET_WAIT:=300}"
 BIN=$BENCH_TMP/bin
 ALL_SCENARIOS="start restart mem100 mem500 idle log orphans"
 WRITE_DOC=0
@@ -58,6 +61,13 @@ build() { # src out
 build "$HERE/tool/benchtool.c" "$BIN/benchtool"
 for src in "$HERE"/baseline/*.c; do build "$src" "$BIN/$(basename "$src" .c)"; done
 
+# taskmux is benchmarked from a copy, so a rebuild during the run cannot pull the binary away
+if [ -x "$TASKMUX" ]; then
+    cp -f "$TASKMUX" "$BIN/taskmux.new" && mv -f "$BIN/taskmux.new" "$BIN/taskmux"
+    TASKMUX_SRC=$TASKMUX
+    TASKMUX=$BIN/taskmux
+fi
+
 RESULTS=$BENCH_TMP/results
 mkdir -p "$RESULTS"
 RAW=$RESULTS/raw.tsv            # scenario sup run key=value...
@@ -76,7 +86,7 @@ cpu_busy_pct() {   # busy % of all CPUs over 0.5 s
 NPROC=$(nproc)
 wait_quiet() {
     local i busy
-    for ((i = 0; i < 120; i++)); do
+    for ((i = 0; i < QUIET_WAIT * 2; i++)); do
         busy=$(cpu_busy_pct)
         if [ $((busy * NPROC)) -lt 25 ]; then BUSY=$busy; return 0; fi
     done
@@ -109,7 +119,7 @@ run_one() {
         restart) prepare_"$sup" tick "$dir" "$dir/ticks"
                  line=$("${ns[@]}" -R "$dir/ticks" -t "$RESTART_SECS" -d 20 -- "${CMD[@]}") ;;
         log)     prepare_"$sup" flood "$dir" "$LOG_MIB"
-                 line=$("${ns[@]}" -x flood -L "$LOG_MIB" -d 120 -- "${CMD[@]}") ;;
+                 line=$("${ns[@]}" -x flood -L "$LOG_MIB" -d 60 -- "${CMD[@]}") ;;
         orphans) prepare_"$sup" orphans "$dir" "$dir/result" "$ORPHANS"
                  # the supervisor itself is PID 1 of the namespace; benchtool stays outside
                  line=$("$BIN/benchtool" -o "$dir/output.log" -P "$dir/result" -d 30 -g 1 -- \
@@ -147,10 +157,30 @@ touch "$MED"
 awk -F'\t' 'NR == FNR { done[$1 SUBSEP $2] = 1; print; next } !(($1 SUBSEP $2) in done)' "$NEW" "$MED" \
     > "$MED.tmp" && mv "$MED.tmp" "$MED" && rm -f "$NEW"
 cat "$RAW" >> "$RESULTS/raw-all.tsv"
+pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; }
+{
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "nproc=$(nproc)"
+    echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+    echo "mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "kernel=$(uname -sr)"
+    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "supervisor=$(pkgver supervisor)"
+    echo "s6=$(pkgver s6)"
+    echo "runit=$(pkgver runit)"
+    echo "taskmux=$([ -x "$TASKMUX" ] && "$TASKMUX" version 2>/dev/null || echo pending)"
+    echo "commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git --no-optional-locks -C "$REPO" status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommitted changes)')"
+    echo "runs=$RUNS"
+    echo "idle_secs=$IDLE_SECS"
+    echo "params=RUNS=$RUNS WARMUP=$WARMUP IDLE_SECS=$IDLE_SECS LOG_MIB=$LOG_MIB RESTART_SECS=$RESTART_SECS ORPHANS=$ORPHANS ORPHAN_DEADLINE_MS=$ORPHAN_DEADLINE_MS"
+    echo "busy_runs=$(awk -F'\t' '{ if (match($4, /busy_pct=[0-9]+/) && substr($4, RSTART + 9, RLENGTH - 9) * '"$NPROC"' >= 25) n++ } END { print n + 0 }' "$RAW")"
+    echo "last_command=bench/run.sh${ORIG_ARGS:+ $ORIG_ARGS}"
+} > "$RESULTS/meta"
 echo
 "$HERE/report.sh" "$MED" "$SUPS"
 echo "raw: $RAW (all: $RESULTS/raw-all.tsv)   medians: $MED"
 if [ $WRITE_DOC = 1 ]; then
-    BENCH_CMD="bench/run.sh --doc${ORIG_ARGS:+ $ORIG_ARGS}" "$HERE/write-doc.sh" "$MED" > "$REPO/docs/PERFORMANCE.md"
+    "$HERE/write-doc.sh" "$RESULTS" > "$REPO/docs/PERFORMANCE.md.tmp"
+    mv "$REPO/docs/PERFORMANCE.md.tmp" "$REPO/docs/PERFORMANCE.md"
     echo "wrote $REPO/docs/PERFORMANCE.md"
 fi

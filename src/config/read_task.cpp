@@ -70,15 +70,20 @@ void read_start_limit(table_reader& parent, task& t) {
 void read_ready(table_reader& parent, task& t) {
   auto* n = parent.node("ready");
   if (!n) return;
+  const std::string forms = "ready must be \"started\", \"notify\", or one of { tcp = \"HOST:PORT\" }, "
+                            "{ http = \"URL\" }, { exec = [\"argv\", ...] }";
   if (n->is_string()) {
-    if (auto s = parent.one_of("ready", {"started", "notify"}))
-      t.ready = *s == "notify" ? ready_check{ready_notify{}} : ready_check{ready_started{}};
+    if (auto s = parent.string("ready")) {
+      if (*s == "started" || *s == "notify")
+        t.ready = *s == "notify" ? ready_check{ready_notify{}} : ready_check{ready_started{}};
+      else
+        parent.error("ready", forms + ", not \"" + *s + "\"");
+    }
     return;
   }
   auto* tbl = n->as_table();
   if (!tbl || tbl->size() != 1) {
-    parent.error("ready", "ready must be \"started\", \"notify\", or one of { tcp = \"HOST:PORT\" }, "
-                          "{ http = \"URL\" }, { exec = [\"argv\", ...] }");
+    parent.error("ready", forms);
     return;
   }
   table_reader r(*tbl, parent.context());

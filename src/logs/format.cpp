@@ -1,6 +1,7 @@
 #include "logs/format.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <functional>
 
@@ -9,13 +10,29 @@ namespace {
 
 constexpr const char* palette[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m", "\033[96m"};
 
-/// Length of a valid UTF-8 sequence at s[0], or 0.
+/// Length of a well-formed UTF-8 sequence at s[0], or 0.
 size_t utf8_length(std::string_view s) {
-  auto c = static_cast<unsigned char>(s[0]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || n > s.size()) return 0;
-  for (size_t i = 1; i < n; ++i)
-    if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) return 0;
+  auto byte = [s](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto c = byte(0);
+  if (c < 0x80) return 1;
+  // Unicode table 3-7: the second byte's range excludes overlong forms (C0, C1, E0 80-9F,
+  // F0 80-8F), UTF-16 surrogates (ED A0-BF) and code points above U+10FFFF (F4 90+, F5+).
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  }
+  if (n == 0 || n > s.size() || byte(1) < lo || byte(1) > hi) return 0;
+  for (size_t i = 2; i < n; ++i)
+    if ((byte(i) & 0xc0) != 0x80) return 0;
   return n;
 }
 
@@ -61,7 +78,7 @@ std::string iso_timestamp(std::chrono::system_clock::time_point now) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   ::gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[96];  // room for seven ints of any value: -Wformat-truncation cannot know tm's ranges
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;

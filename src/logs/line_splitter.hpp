@@ -46,7 +46,9 @@ void line_splitter::feed(std::string_view data, Emit&& emit) {
       data.remove_prefix(nl + 1);
       continue;
     }
-    if (data.size() < room) {
+    // A full partial_ is kept until the next byte shows whether it is the newline: cutting it
+    // now would turn a line of exactly max_line bytes into that line and an empty one.
+    if (data.size() <= room) {
       partial_.append(data);
       return;
     }

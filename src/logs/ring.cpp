@@ -22,6 +22,14 @@ void ring::push(stream from, std::string_view line) {
   if (buf_.empty()) buf_.assign(capacity_, '\0');
   // A line longer than the ring keeps only its end.
   if (line.size() + 2 > capacity_) line = line.substr(line.size() + 2 - capacity_);
+  // After this record the oldest byte is at `end`. It begins a record when this one fills the
+  // whole ring, when the byte before it was never written, or when that byte (overwritten
+  // now by this record's end) was a record's '\n'; otherwise it is the middle of a cut record.
+  size_t size = line.size() + 2;
+  size_t end = (head_ + size) % capacity_;
+  size_t before_end = (end + capacity_ - 1) % capacity_;
+  bool was_written = wrapped_ || before_end < head_;
+  head_starts_record_ = size == capacity_ || !was_written || buf_[before_end] == '\n';
   char tag = static_cast<char>(from);
   put(&tag, 1);
   put(line.data(), line.size());
@@ -31,10 +39,10 @@ void ring::push(stream from, std::string_view line) {
 std::vector<stored_line> ring::last(size_t n) const {
   std::vector<stored_line> out;
   if (buf_.empty()) return out;
-  // Linearize: oldest byte first; the first record may be cut by overwriting, so skip it.
+  // Linearize: oldest byte first; skip the first record when overwriting cut it.
   std::string text = wrapped_ ? buf_.substr(head_) + buf_.substr(0, head_) : buf_.substr(0, head_);
   size_t begin = 0;
-  if (wrapped_) {
+  if (wrapped_ && !head_starts_record_) {
     auto nl = text.find('\n');
     begin = nl == std::string::npos ? text.size() : nl + 1;
   }

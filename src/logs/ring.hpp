@@ -19,6 +19,7 @@ class ring {
  public:
   explicit ring(size_t capacity = 16 * 1024) : capacity_(capacity) {}
 
+  /// `line` holds no '\n' (line_splitter's lines never do); '\n' marks record ends here.
   void push(stream from, std::string_view line);
 
   /// The newest `n` lines, oldest first (only from `only` when given).
@@ -32,6 +33,7 @@ class ring {
   std::string buf_;      ///< circular; records are "<stream><line>\n"
   size_t head_ = 0;      ///< next write position
   bool wrapped_ = false;
+  bool head_starts_record_ = true;  ///< wrapped: the oldest byte, at head_, begins a whole record
 };
 
 }  // namespace taskmux::logs

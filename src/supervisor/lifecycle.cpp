@@ -20,15 +20,19 @@ transition ignore(state s) {
 
 /// A run is over and nothing of it is left: what next.
 transition after_run(const facts& f) {
+  // A run spawned at once drops the deadlines first: the stop_timeout or SIGKILL re-check of the
+  // run that just ended must not fire into the new one (arm_backoff and arm_cycle re-arm anyway).
   if (f.stop_requested) return go(state::stopped, {action::cancel_timers, action::report_stopped});
   if (f.is_looped) {
     auto report = f.run_failed ? action::report_cycle_failed : action::report_cycle_succeeded;
-    if (f.until_next_cycle.count() <= 0) return go(state::waiting, {report, action::spawn});
+    if (f.until_next_cycle.count() <= 0)
+      return go(state::waiting, {action::cancel_timers, report, action::spawn});
     return go(state::waiting, {report, action::arm_cycle});
   }
   if (!f.wants_restart) return go(state::exited, {action::cancel_timers, action::report_exited});
   if (f.start_limit_hit) return go(state::fatal, {action::cancel_timers, action::report_exited, action::report_fatal});
-  if (f.backoff_delay.count() == 0) return go(state::backoff, {action::report_exited, action::spawn});
+  if (f.backoff_delay.count() == 0)
+    return go(state::backoff, {action::cancel_timers, action::report_exited, action::spawn});
   return go(state::backoff, {action::report_exited, action::report_backoff, action::arm_backoff});
 }
 

@@ -12,11 +12,13 @@ using taskmux::logs::line_splitter;
 using lines = std::vector<std::string>;
 
 /// Feeds `chunks` one by one, then finishes; returns every emitted line.
-lines split(const std::vector<std::string>& chunks, size_t max_line = 16 * 1024, bool finish = true) {
+lines split(const std::vector<std::string>& chunks, size_t max_line = 16 * 1024,
+            bool finish = true) {
   line_splitter s(max_line);
   lines out;
   auto emit = [&](std::string_view l) { out.emplace_back(l); };
-  for (auto& c : chunks) s.feed(c, emit);
+  for (auto& c : chunks)
+    s.feed(c, emit);
   if (finish) s.finish(emit);
   return out;
 }
@@ -28,13 +30,15 @@ TEST_CASE("line splitter: complete lines in one feed come out one by one") {
 }
 
 TEST_CASE("line splitter: a line split across feeds comes out once, whole") {
-  CHECK(split({"hel", "lo wo", "rld\nsec", "ond\n"}, 16 * 1024, false) == lines{"hello world", "second"});
+  CHECK(split({"hel", "lo wo", "rld\nsec", "ond\n"}, 16 * 1024, false) ==
+        lines{"hello world", "second"});
 }
 
 TEST_CASE("line splitter: a feed of one byte at a time gives the same lines") {
   std::string text = "one\ntwo\r\nthree\n";
   std::vector<std::string> bytes;
-  for (char c : text) bytes.emplace_back(1, c);
+  for (char c : text)
+    bytes.emplace_back(1, c);
   CHECK(split(bytes) == lines{"one", "two", "three"});
 }
 
@@ -62,16 +66,20 @@ TEST_CASE("line splitter: finish emits the partial last line, CR trimmed") {
   CHECK(split({}) == lines{});
 }
 
-TEST_CASE("line splitter: a 1 MiB line is cut into max_line pieces whose concatenation is the original") {
+TEST_CASE(
+    "line splitter: a 1 MiB line is cut into max_line pieces whose concatenation is the original") {
   const size_t max_line = 16 * 1024;
   std::string big;
   big.reserve(1 << 20);
-  for (size_t i = 0; big.size() < (1u << 20); ++i) big += static_cast<char>('a' + i % 26);
-  for (size_t chunk : {size_t{1} << 20, size_t{64} * 1024, size_t{4096}, size_t{1000}, size_t{16} * 1024 + 1}) {
+  for (size_t i = 0; big.size() < (1u << 20); ++i)
+    big += static_cast<char>('a' + i % 26);
+  for (size_t chunk :
+       {size_t{1} << 20, size_t{64} * 1024, size_t{4096}, size_t{1000}, size_t{16} * 1024 + 1}) {
     CAPTURE(chunk);
     std::string stream = big + "\nnext\n";
     std::vector<std::string> chunks;
-    for (size_t at = 0; at < stream.size(); at += chunk) chunks.push_back(stream.substr(at, chunk));
+    for (size_t at = 0; at < stream.size(); at += chunk)
+      chunks.push_back(stream.substr(at, chunk));
     auto out = split(chunks, max_line);
     REQUIRE(out.size() == 64 + 1);
     std::string joined;
@@ -84,7 +92,8 @@ TEST_CASE("line splitter: a 1 MiB line is cut into max_line pieces whose concate
   }
 }
 
-TEST_CASE("line splitter: a line of exactly max_line bytes is one line, wherever the feeds split it") {
+TEST_CASE(
+    "line splitter: a line of exactly max_line bytes is one line, wherever the feeds split it") {
   std::string line(8, 'x');
   CHECK(split({line + "\n"}, 8) == lines{line});
   CHECK(split({line, "\n"}, 8) == lines{line});
@@ -100,7 +109,7 @@ TEST_CASE("line splitter: a line one byte over max_line is cut into max_line and
 }
 
 TEST_CASE("line splitter: NUL and invalid UTF-8 bytes pass through untouched") {
-  std::string binary("a\0b\xff\xfe\xc0\x80\x1b[31m\x7f", 12);
+  std::string binary("a\0b\xff\xfe\xc0\x80\x1b[31m\x7f", 13);
   auto out = split({binary + "\n", std::string("\0\n", 2)});
   REQUIRE(out.size() == 2);
   CHECK(out[0] == binary);

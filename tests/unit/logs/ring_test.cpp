@@ -1,6 +1,7 @@
 // The ring of recent lines: last n, the stream filter, overwriting, a line longer than the ring.
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,8 @@ using taskmux::logs::stream;
 
 std::vector<std::string> texts(const std::vector<stored_line>& v) {
   std::vector<std::string> out;
-  for (auto& l : v) out.push_back(l.text);
+  for (auto& l : v)
+    out.push_back(l.text);
   return out;
 }
 
@@ -30,7 +32,8 @@ TEST_CASE("ring: an empty ring has no lines") {
 
 TEST_CASE("ring: last(n) gives the newest n lines, oldest first") {
   ring r;
-  for (int i = 0; i < 10; ++i) r.push(stream::out, "line " + std::to_string(i));
+  for (int i = 0; i < 10; ++i)
+    r.push(stream::out, "line " + std::to_string(i));
   CHECK(texts(r.last(3)) == strings{"line 7", "line 8", "line 9"});
   CHECK(r.last(100).size() == 10);
   CHECK(r.last(0).empty());
@@ -64,7 +67,8 @@ TEST_CASE("ring: empty lines and binary bytes are kept") {
 
 TEST_CASE("ring: overwriting drops the oldest lines and keeps the newest whole") {
   ring r(64);
-  for (int i = 0; i < 100; ++i) r.push(i % 3 ? stream::out : stream::err, "line-" + std::to_string(i));
+  for (int i = 0; i < 100; ++i)
+    r.push(i % 3 ? stream::out : stream::err, "line-" + std::to_string(i));
   auto v = r.last(1000);
   REQUIRE(!v.empty());
   // Records are 1 + text + 1 bytes: 64 bytes hold at most 64 / 9 whole ones.
@@ -118,4 +122,29 @@ TEST_CASE("ring: a line longer than a fresh ring keeps its end") {
   ring r(8);
   r.push(stream::out, "abcdefghijkl");
   CHECK(texts(r.last(10)) == strings{"ghijkl"});
+}
+
+TEST_CASE("ring: last() returns exactly the records wholly within the newest capacity bytes") {
+  // Reference model: walk back from the newest record while the records still fit.
+  std::mt19937 rng(12345);
+  for (size_t capacity : {size_t{7}, size_t{16}, size_t{33}, size_t{100}}) {
+    ring r(capacity);
+    std::vector<std::string> pushed;
+    for (int i = 0; i < 500; ++i) {
+      std::string text(rng() % (capacity + 5), static_cast<char>('a' + i % 26));
+      if (text.size() + 2 > capacity) text = text.substr(text.size() + 2 - capacity);
+      r.push(i % 2 ? stream::err : stream::out, text);
+      pushed.push_back(text);
+      strings want;
+      size_t used = 0;
+      for (auto it = pushed.rbegin(); it != pushed.rend() && used + it->size() + 2 <= capacity;
+           ++it) {
+        used += it->size() + 2;
+        want.insert(want.begin(), *it);
+      }
+      CAPTURE(capacity);
+      CAPTURE(i);
+      REQUIRE(texts(r.last(static_cast<size_t>(-1))) == want);
+    }
+  }
 }

@@ -11,12 +11,14 @@ namespace {
 using namespace taskmux::supervisor;
 using std::chrono::milliseconds;
 
-constexpr state all_states[] = {state::stopped, state::starting, state::running, state::ready,  state::backoff,
-                                state::waiting, state::stopping, state::exited,  state::fatal};
-constexpr event all_events[] = {event::start,           event::deps_ready, event::spawned,      event::spawn_failed,
-                                event::ready_passed,    event::exited,     event::group_gone,   event::backoff_elapsed,
-                                event::cycle_due,       event::stop,       event::stop_timeout, event::run_timeout,
-                                event::health_failed,   event::watchdog_expired};
+constexpr state all_states[] = {state::stopped,  state::starting, state::running,
+                                state::ready,    state::backoff,  state::waiting,
+                                state::stopping, state::exited,   state::fatal};
+constexpr event all_events[] = {event::start,         event::deps_ready,      event::spawned,
+                                event::spawn_failed,  event::ready_passed,    event::exited,
+                                event::group_gone,    event::backoff_elapsed, event::cycle_due,
+                                event::stop,          event::stop_timeout,    event::run_timeout,
+                                event::health_failed, event::watchdog_expired};
 
 /// A transition as docs/lifecycle.md writes it: "next: action, action", or "—" when ignored.
 std::string describe(const transition& t) {
@@ -34,10 +36,10 @@ std::string describe(const transition& t) {
 
 // Cells for default facts (not looped, deps ready, no stop requested, no leftovers, no restart).
 // Same table as docs/lifecycle.md; keep them in step.
-constexpr const char* X = "exited: cancel_timers, report_exited";    // after run, default facts
+constexpr const char* X = "exited: cancel_timers, report_exited";      // after run, default facts
 constexpr const char* S = "running: report_started, arm_ready_check";  // spawned, not looped
 constexpr const char* T = "stopped: cancel_timers, report_stopped";    // stop while nothing runs
-constexpr const char* o = "—";                                     // ignored
+constexpr const char* o = "—";                                         // ignored
 
 // Columns: start, deps_ready, spawned, spawn_failed, ready_passed, exited, group_gone,
 // backoff_elapsed, cycle_due, stop, stop_timeout, run_timeout, health_failed, watchdog_expired.
@@ -49,11 +51,13 @@ constexpr const char* expected[9][14] = {
      "stopping: signal_stop", "stopping: report_health_failed, signal_stop",
      "stopping: report_watchdog_expired, signal_stop"},
     /* ready    */
-    {o, o, o, o, o, X, o, o, o, "stopping: report_stopping, signal_stop", o, "stopping: signal_stop",
-     "stopping: report_health_failed, signal_stop", "stopping: report_watchdog_expired, signal_stop"},
+    {o, o, o, o, o, X, o, o, o, "stopping: report_stopping, signal_stop", o,
+     "stopping: signal_stop", "stopping: report_health_failed, signal_stop",
+     "stopping: report_watchdog_expired, signal_stop"},
     /* backoff  */ {"backoff: spawn", o, S, X, o, o, o, "backoff: spawn", o, T, o, o, o, o},
     /* waiting  */ {"waiting: spawn", o, S, X, o, o, o, o, "waiting: spawn", T, o, o, o, o},
-    /* stopping */ {o, o, o, o, o, X, X, o, o, "stopping", "stopping: report_killed, kill_group", o, o, o},
+    /* stopping */
+    {o, o, o, o, o, X, X, o, o, "stopping", "stopping: report_killed, kill_group", o, o, o},
     /* exited   */ {"exited: spawn", o, S, X, o, o, o, o, o, o, o, o, o, o},
     /* fatal    */ {"fatal: spawn", o, S, X, o, o, o, o, o, o, o, o, o, o},
 };
@@ -97,7 +101,8 @@ TEST_CASE("lifecycle: an ignored event leaves the state as it was and does nothi
       CAPTURE(to_string(s));
       CAPTURE(to_string(e));
       CHECK(t.next == s);
-      for (auto a : t.actions) CHECK(a == action::none);
+      for (auto a : t.actions)
+        CHECK(a == action::none);
     }
 }
 
@@ -105,15 +110,21 @@ TEST_CASE("lifecycle: every state, event and action has its SPEC spelling") {
   CHECK(to_string(state::stopped) == "stopped");
   CHECK(to_string(state::waiting) == "waiting");
   CHECK(to_string(state::fatal) == "fatal");
-  for (auto s : all_states) CHECK(to_string(s) != "?");
-  for (auto e : all_events) CHECK(to_string(e) != "?");
-  for (int a = 0; a <= static_cast<int>(action::report_killed); ++a) CHECK(to_string(static_cast<action>(a)) != "?");
+  for (auto s : all_states)
+    CHECK(to_string(s) != "?");
+  for (auto e : all_events)
+    CHECK(to_string(e) != "?");
+  for (int a = 0; a <= static_cast<int>(action::report_killed); ++a)
+    CHECK(to_string(static_cast<action>(a)) != "?");
 }
 
-TEST_CASE("lifecycle: a start whose dependencies are not ready waits in starting, then spawns on deps_ready") {
+TEST_CASE(
+    "lifecycle: a start whose dependencies are not ready waits in starting, then spawns on "
+    "deps_ready") {
   facts f;
   f.deps_ready = false;
-  for (auto s : {state::stopped, state::exited, state::fatal, state::backoff, state::waiting, state::starting}) {
+  for (auto s : {state::stopped, state::exited, state::fatal, state::backoff, state::waiting,
+                 state::starting}) {
     CAPTURE(to_string(s));
     CHECK(describe(next(s, event::start, f)) == "starting");
   }
@@ -139,7 +150,8 @@ TEST_CASE("lifecycle: a task that exits 0 with restart=on-failure or never stays
   CHECK(describe(next(state::ready, event::exited, f)) == "exited: cancel_timers, report_exited");
 }
 
-TEST_CASE("lifecycle: a task that exits with restart=always or on-failure backs off before restarting") {
+TEST_CASE(
+    "lifecycle: a task that exits with restart=always or on-failure backs off before restarting") {
   // always after success, on-failure after failure: both come in as wants_restart.
   for (bool failed : {false, true}) {
     auto f = restarting();
@@ -152,7 +164,9 @@ TEST_CASE("lifecycle: a task that exits with restart=always or on-failure backs 
   CHECK(describe(next(state::backoff, event::backoff_elapsed, restarting())) == "backoff: spawn");
 }
 
-TEST_CASE("lifecycle: a restart that would exceed the start limit makes the task fatal with a fault report") {
+TEST_CASE(
+    "lifecycle: a restart that would exceed the start limit makes the task fatal with a fault "
+    "report") {
   auto f = restarting();
   f.start_limit_hit = true;
   auto t = next(state::running, event::exited, f);
@@ -170,7 +184,8 @@ TEST_CASE("lifecycle: a restart that would exceed the start limit makes the task
 
 TEST_CASE("lifecycle: a failed spawn goes through the same restart decision as an exit") {
   auto f = restarting();
-  CHECK(describe(next(state::stopped, event::spawn_failed, f)) == "backoff: report_exited, report_backoff, arm_backoff");
+  CHECK(describe(next(state::stopped, event::spawn_failed, f)) ==
+        "backoff: report_exited, report_backoff, arm_backoff");
   f.start_limit_hit = true;
   CHECK(next(state::backoff, event::spawn_failed, f).next == state::fatal);
 }
@@ -185,7 +200,8 @@ TEST_CASE("lifecycle: a zero backoff restarts at once and drops the deadlines of
   CHECK_FALSE(t.has(action::arm_backoff));
   CHECK_FALSE(t.has(action::report_backoff));
   // From stopping (after a kill), the stop deadline must not outlive the run into the next one.
-  CHECK(describe(next(state::stopping, event::group_gone, f)) == "backoff: cancel_timers, report_exited, spawn");
+  CHECK(describe(next(state::stopping, event::group_gone, f)) ==
+        "backoff: cancel_timers, report_exited, spawn");
 }
 
 TEST_CASE("lifecycle: a looped run that ends late starts the next run at once") {
@@ -204,9 +220,11 @@ TEST_CASE("lifecycle: a looped run that ends late starts the next run at once") 
 TEST_CASE("lifecycle: a looped run that ends on time waits for the next cycle") {
   auto f = looped();
   f.until_next_cycle = milliseconds(4000);
-  CHECK(describe(next(state::running, event::exited, f)) == "waiting: report_cycle_succeeded, arm_cycle");
+  CHECK(describe(next(state::running, event::exited, f)) ==
+        "waiting: report_cycle_succeeded, arm_cycle");
   f.run_failed = true;
-  CHECK(describe(next(state::running, event::exited, f)) == "waiting: report_cycle_failed, arm_cycle");
+  CHECK(describe(next(state::running, event::exited, f)) ==
+        "waiting: report_cycle_failed, arm_cycle");
   CHECK(describe(next(state::waiting, event::cycle_due, f)) == "waiting: spawn");
 }
 
@@ -224,8 +242,10 @@ TEST_CASE("lifecycle: a looped task ignores the restart policy and the start lim
 }
 
 TEST_CASE("lifecycle: a spawned looped run reports cycle_started and arms its run timeout") {
-  CHECK(describe(next(state::waiting, event::spawned, looped())) == "running: report_cycle_started, arm_run_timeout");
-  CHECK(describe(next(state::stopped, event::spawned, looped())) == "running: report_cycle_started, arm_run_timeout");
+  CHECK(describe(next(state::waiting, event::spawned, looped())) ==
+        "running: report_cycle_started, arm_run_timeout");
+  CHECK(describe(next(state::stopped, event::spawned, looped())) ==
+        "running: report_cycle_started, arm_run_timeout");
 }
 
 TEST_CASE("lifecycle: a looped run that times out is stopped, then reported as a failed cycle") {
@@ -233,7 +253,8 @@ TEST_CASE("lifecycle: a looped run that times out is stopped, then reported as a
   CHECK(describe(next(state::running, event::run_timeout, f)) == "stopping: signal_stop");
   f.run_failed = true;
   f.until_next_cycle = milliseconds(100);
-  CHECK(describe(next(state::stopping, event::exited, f)) == "waiting: report_cycle_failed, arm_cycle");
+  CHECK(describe(next(state::stopping, event::exited, f)) ==
+        "waiting: report_cycle_failed, arm_cycle");
 }
 
 TEST_CASE("lifecycle: an exit after a requested stop ends in stopped whatever the policy says") {
@@ -245,10 +266,12 @@ TEST_CASE("lifecycle: an exit after a requested stop ends in stopped whatever th
     CAPTURE(to_string(e));
     CHECK(describe(next(state::stopping, e, f)) == "stopped: cancel_timers, report_stopped");
   }
-  CHECK(describe(next(state::running, event::exited, f)) == "stopped: cancel_timers, report_stopped");
+  CHECK(describe(next(state::running, event::exited, f)) ==
+        "stopped: cancel_timers, report_stopped");
 }
 
-TEST_CASE("lifecycle: a main process that leaves processes behind has them stopped before any decision") {
+TEST_CASE(
+    "lifecycle: a main process that leaves processes behind has them stopped before any decision") {
   auto f = restarting();
   f.has_leftovers = true;
   for (auto s : {state::running, state::ready}) {
@@ -258,10 +281,12 @@ TEST_CASE("lifecycle: a main process that leaves processes behind has them stopp
   // Already stopping: keep waiting for the group to be gone.
   CHECK(describe(next(state::stopping, event::exited, f)) == "stopping");
   f.has_leftovers = false;
-  CHECK(describe(next(state::stopping, event::group_gone, f)) == "backoff: report_exited, report_backoff, arm_backoff");
+  CHECK(describe(next(state::stopping, event::group_gone, f)) ==
+        "backoff: report_exited, report_backoff, arm_backoff");
 }
 
-TEST_CASE("lifecycle: a task that outlives stop_timeout gets SIGKILL to its group and a fault report") {
+TEST_CASE(
+    "lifecycle: a task that outlives stop_timeout gets SIGKILL to its group and a fault report") {
   auto t = next(state::stopping, event::stop_timeout, facts{});
   CHECK(t.next == state::stopping);
   CHECK(t.has(action::kill_group));

@@ -28,7 +28,9 @@ taskmux::config::start_limit limit_of(int burst, milliseconds interval) {
 
 }  // namespace
 
-TEST_CASE("restart policy: always restarts after any exit, on-failure only after a failure, never never") {
+TEST_CASE(
+    "restart policy: always restarts after any exit, on-failure only after a failure, never "
+    "never") {
   CHECK(wants_restart(restart_policy::always, false));
   CHECK(wants_restart(restart_policy::always, true));
   CHECK_FALSE(wants_restart(restart_policy::on_failure, false));
@@ -39,7 +41,8 @@ TEST_CASE("restart policy: always restarts after any exit, on-failure only after
 
 TEST_CASE("restart policy: without jitter the backoff doubles from initial and stays at max") {
   auto b = backoff_of(100ms, 30s);
-  const long long want[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000, 30000};
+  const long long want[] = {100,  200,   400,   800,   1600,  3200,
+                            6400, 12800, 25600, 30000, 30000, 30000};
   for (int attempt = 1; attempt <= static_cast<int>(std::size(want)); ++attempt) {
     CAPTURE(attempt);
     CHECK(backoff_delay(b, attempt, 0.0).count() == want[attempt - 1]);
@@ -99,7 +102,8 @@ TEST_CASE("restart policy: the smallest non-zero backoff stays non-zero with jit
   CHECK(backoff_delay(b, 1, -1.0) == 1ms);
 }
 
-TEST_CASE("restart policy: the start limit allows burst starts within interval and refuses the next") {
+TEST_CASE(
+    "restart policy: the start limit allows burst starts within interval and refuses the next") {
   start_history h;
   auto limit = limit_of(3, 10s);
   auto t0 = clock::time_point{} + 1h;
@@ -123,7 +127,8 @@ TEST_CASE("restart policy: the start limit forgets starts older than interval") 
   CHECK(h.would_exceed(limit, t0 + 9s));
   CHECK_FALSE(h.would_exceed(limit, t0 + 10s));  // the first start is interval old: forgotten
   h.record(t0 + 10s);
-  CHECK(h.would_exceed(limit, t0 + 11s));
+  CHECK(h.would_exceed(limit, t0 + 10500ms));    // t0 + 1s, t0 + 2s, t0 + 10s
+  CHECK_FALSE(h.would_exceed(limit, t0 + 11s));  // t0 + 1s is interval old now
   CHECK_FALSE(h.would_exceed(limit, t0 + 30s));  // all forgotten
   h.record(t0 + 30s);
   h.record(t0 + 31s);

@@ -1,0 +1,271 @@
+"""config.toml and `taskmux check` with the real binary (SPEC "config.toml", "Command line").
+
+Every tests/fixtures/config/*.toml is checked. A broken fixture starts with one line
+`# expect: LINE:COL: message-substring` per problem; `check` must exit 2 and print exactly those
+problems as `FILE:LINE:COL: ...`. A valid fixture (valid_*.toml) starts with `# ok: (N tasks, M
+instances)`; `check` must exit 0 and print `FILE: OK (N tasks, M instances)`."""
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TASKMUX = os.environ.get("TASKMUX_BIN", str(REPO / "build" / "taskmux"))
+FIXTURES = REPO / "tests" / "fixtures" / "config"
+EXPECT = re.compile(r"^# expect: (\d+):(\d+): (.+)$")
+OK = re.compile(r"^# ok: (\(.+\))$")
+MIN_BROKEN_FIXTURES = 24
+
+
+def clean_env(**extra):
+    """The test's environment without anything that would change what a fixture means: no
+    TASKMUX_CONFIG/TASKMUX_SOCKET, no TASKMUX_TEST_* (the fixtures' ${VAR}s are unset)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TASKMUX_TEST_") and k not in ("TASKMUX_CONFIG", "TASKMUX_SOCKET")}
+    # valid_full.toml drops privileges to this user, which needs no root when it is us.
+    env["TASKMUX_TEST_USER"] = pwd.getpwuid(os.geteuid()).pw_name
+    env.update(extra)
+    return env
+
+
+def taskmux(*args, cwd=None, env=None, timeout=30):
+    return subprocess.run([TASKMUX, *args], capture_output=True, text=True, cwd=cwd,
+                          env=env if env is not None else clean_env(), timeout=timeout)
+
+
+def diagnostic_lines(stderr, shown):
+    """The FILE:LINE:COL lines of `check`'s stderr, for the file as it was named."""
+    prefix = re.compile(re.escape(shown) + r":\d+:\d+: ")
+    return [line for line in stderr.splitlines() if prefix.match(line)]
+
+
+def expectations(fixture):
+    lines = fixture.read_text().splitlines()
+    return [EXPECT.match(l) for l in lines if EXPECT.match(l)], [OK.match(l) for l in lines if OK.match(l)]
+
+
+def broken_fixtures():
+    return sorted(p for p in FIXTURES.glob("*.toml") if not p.name.startswith("valid_"))
+
+
+def valid_fixtures():
+    return sorted(FIXTURES.glob("valid_*.toml"))
+
+
+def processes_with_env(needle):
+    """Pids whose initial environment holds `needle` (e.g. "TEST_MARK=abc")."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle.encode() in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+def wait_for(predicate, what, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class FixtureTest(unittest.TestCase):
+    """One test per fixture file, named after it (added below the class)."""
+
+    def check_broken(self, fixture):
+        expects, _ = expectations(fixture)
+        self.assertTrue(expects, f"{fixture.name} has no '# expect: LINE:COL: message' line")
+        shown = str(fixture)
+        r = taskmux("check", "-c", shown)
+        self.assertEqual(r.returncode, 2, f"exit code of check on {fixture.name}\n{r.stderr}")
+        self.assertEqual(r.stdout, "", "a broken config prints nothing on stdout")
+        got = diagnostic_lines(r.stderr, shown)
+        for m in expects:
+            line, col, message = m.group(1), m.group(2), m.group(3)
+            at = f"{shown}:{line}:{col}: "
+            self.assertTrue(any(g.startswith(at) and message in g for g in got),
+                            f"expected {line}:{col}: ...{message}...\ngot:\n" + "\n".join(got))
+        self.assertEqual(len(got), len(expects), "one diagnostic per expected problem, got:\n" + "\n".join(got))
+        n = len(expects)
+        self.assertIn(f"{shown}: {n} {'problem' if n == 1 else 'problems'}; nothing was started", r.stderr)
+
+    def check_valid(self, fixture):
+        _, oks = expectations(fixture)
+        self.assertEqual(len(oks), 1, f"{fixture.name} needs one '# ok: (N tasks, M instances)' line")
+        shown = str(fixture)
+        r = taskmux("check", "-c", shown)
+        self.assertEqual(r.stderr, "", "a valid config prints no problem")
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, f"{shown}: OK {oks[0].group(1)}\n")
+
+    def test_there_is_a_broken_fixture_for_each_of_at_least_24_kinds_of_problem(self):
+        self.assertGreaterEqual(len(broken_fixtures()), MIN_BROKEN_FIXTURES)
+        self.assertGreaterEqual(len(valid_fixtures()), 3)
+
+    def test_several_problems_in_one_file_are_all_reported_in_one_run(self):
+        expects, _ = expectations(FIXTURES / "several_problems.toml")
+        self.assertGreaterEqual(len(expects), 3)
+        self.check_broken(FIXTURES / "several_problems.toml")
+
+
+def _add_fixture_tests():
+    for fixture in broken_fixtures():
+        name = f"test_{fixture.stem}_is_reported_where_it_is_written"
+        setattr(FixtureTest, name, lambda self, f=fixture: self.check_broken(f))
+    for fixture in valid_fixtures():
+        setattr(FixtureTest, f"test_{fixture.stem}_passes_the_check",
+                lambda self, f=fixture: self.check_valid(f))
+
+
+_add_fixture_tests()
+
+
+class ConfigFileTest(unittest.TestCase):
+    """Where the config comes from (-c, $TASKMUX_CONFIG, ./config.toml) and what a bad one does."""
+
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="taskmux-config-test-"))
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def write(self, name, body):
+        path = self.dir / name
+        path.write_text(body)
+        return path
+
+    def marker_config(self, broken_key):
+        """A config whose one valid task creates a marker file as soon as it runs."""
+        self.marker = self.dir / "task-ran"
+        self.mark = "TASKMUX_CONFIG_TEST_MARK=" + uuid.uuid4().hex
+        body = (f'[supervisor]\nname = "config-test"\nstate_dir = "state"\nshutdown_timeout = "5s"\n'
+                f'{broken_key}\n\n'
+                f'[[task]]\nname = "marker"\ncommand = ["sh", "-c", "touch {self.marker}; exec sleep 30"]\n'
+                f'env = {{ {self.mark.split("=")[0]} = "{self.mark.split("=")[1]}" }}\n')
+        return self.write("config.toml", body)
+
+    def test_a_broken_config_given_to_run_exits_2_and_starts_nothing(self):
+        config = self.marker_config('bogus_key = "x"')
+        r = taskmux("run", "-c", str(config))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{config}:5:1: unknown key 'bogus_key'", r.stderr)
+        self.assertIn("nothing was started", r.stderr)
+        self.assertFalse(self.marker.exists(), "the task of a broken config ran")
+        self.assertEqual(processes_with_env(self.mark), [], "a process of the broken config is alive")
+        self.assertFalse((self.dir / "state" / "control.sock").exists())
+
+    def test_the_same_config_without_the_broken_key_does_run_the_task(self):
+        # Shows that the marker of the test above would appear if the task ever ran.
+        config = self.marker_config("")
+        proc = subprocess.Popen([TASKMUX, "run", "-c", str(config)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=clean_env())
+
+        def stop():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            for pid in processes_with_env(self.mark):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc.stderr.close()
+
+        self.addCleanup(stop)
+        wait_for(lambda: self.marker.exists() or proc.poll() is not None, "the task's marker file")
+        self.assertTrue(self.marker.exists(), f"taskmux exited {proc.returncode} before the task ran")
+        stop()
+        self.assertEqual(proc.returncode, 0)
+
+    def test_the_config_option_is_accepted_after_the_command_word(self):
+        config = self.write("a.toml", '[[task]]\nname = "web"\ncommand = "sleep 60"\n')
+        r = taskmux("check", "-c", str(config))
+        self.assertEqual((r.returncode, r.stdout), (0, f"{config}: OK (1 tasks, 1 instances)\n"), r.stderr)
+
+    def test_the_config_option_is_accepted_before_the_command_word(self):
+        config = self.write("a.toml", '[[task]]\nname = "web"\ncommand = "sleep 60"\n')
+        r = taskmux("-c", str(config), "check")
+        self.assertEqual((r.returncode, r.stdout), (0, f"{config}: OK (1 tasks, 1 instances)\n"), r.stderr)
+
+    def test_the_long_config_option_is_accepted_too(self):
+        config = self.write("a.toml", '[[task]]\nname = "web"\ncommand = "sleep 60"\n')
+        r = taskmux("check", "--config", str(config))
+        self.assertEqual((r.returncode, r.stdout), (0, f"{config}: OK (1 tasks, 1 instances)\n"), r.stderr)
+
+    def test_a_broken_config_is_reported_the_same_with_the_option_before_the_command_word(self):
+        config = self.write("a.toml", '[[task]]\nname = "web"\ncommand = "sleep 60"\ninstances = 0\n')
+        r = taskmux("-c", str(config), "check")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"{config}:4:13: instances must be between 1 and 10000, not 0", r.stderr)
+
+    def test_taskmux_config_is_used_when_no_option_is_given(self):
+        config = self.write("from-env.toml", '[[task]]\nname = "web"\ncommand = "sleep 60"\ninstances = 3\n')
+        r = taskmux("check", cwd=self.dir, env=clean_env(TASKMUX_CONFIG=str(config)))
+        self.assertEqual((r.returncode, r.stdout), (0, f"{config}: OK (1 tasks, 3 instances)\n"), r.stderr)
+
+    def test_the_option_wins_over_taskmux_config(self):
+        broken = self.write("broken.toml", "[[task]]\nname = 1\n")
+        config = self.write("a.toml", '[[task]]\nname = "web"\ncommand = "sleep 60"\n')
+        r = taskmux("check", "-c", str(config), env=clean_env(TASKMUX_CONFIG=str(broken)))
+        self.assertEqual((r.returncode, r.stdout), (0, f"{config}: OK (1 tasks, 1 instances)\n"), r.stderr)
+
+    def test_without_option_or_taskmux_config_the_config_toml_of_the_working_directory_is_used(self):
+        self.write("config.toml", '[[task]]\nname = "a"\ncommand = "sleep 60"\n'
+                                  '[[task]]\nname = "b"\ncommand = "sleep 60"\n')
+        r = taskmux("check", cwd=self.dir)
+        self.assertEqual((r.returncode, r.stdout), (0, "config.toml: OK (2 tasks, 2 instances)\n"), r.stderr)
+
+    def test_a_relative_config_path_is_shown_as_given(self):
+        self.write("rel.toml", '[[task]]\nname = "web"\ncommand = "sleep 60"\nbogus = 1\n')
+        r = taskmux("check", "-c", "rel.toml", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("rel.toml:4:1: unknown key 'bogus'", r.stderr.splitlines())
+
+    def test_a_missing_config_file_is_a_clear_error_with_exit_2(self):
+        missing = self.dir / "no-such-dir" / "config.toml"
+        for command in ("check", "run"):
+            with self.subTest(command=command):
+                r = taskmux(command, "-c", str(missing))
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stdout, "")
+                self.assertIn(f"{missing}: unable to read config file: No such file or directory", r.stderr)
+
+    def test_a_missing_default_config_toml_is_a_clear_error_with_exit_2(self):
+        r = taskmux("check", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("config.toml: unable to read config file: No such file or directory", r.stderr)
+
+    def test_regression_a_directory_given_as_the_config_file_is_an_error_not_an_empty_config(self):
+        r = taskmux("check", "-c", str(self.dir))
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertEqual(r.stdout, "")
+        self.assertIn(f"{self.dir}: unable to read config file: Is a directory", r.stderr)
+
+    def test_a_variable_set_in_the_environment_is_expanded_and_the_check_passes(self):
+        config = self.write("a.toml", '[[task]]\nname = "web"\ncommand = "sleep 60"\n'
+                                      'instances = 1\nstop_timeout = "${TASKMUX_TEST_STOP}"\n')
+        r = taskmux("check", "-c", str(config), env=clean_env(TASKMUX_TEST_STOP="5s"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = taskmux("check", "-c", str(config), env=clean_env(TASKMUX_TEST_STOP="5 seconds"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"{config}:5:16: stop_timeout is not a valid duration", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
