@@ -165,8 +165,10 @@ load_result load(const std::filesystem::path& file, const env_lookup& env) {
   std::ifstream in;
   std::error_code ec;
   // An ifstream opens a directory without complaint and reads it as an empty, valid file.
-  if (std::filesystem::is_directory(file, ec)) errno = EISDIR;
-  else in.open(file, std::ios::binary);
+  if (std::filesystem::is_directory(file, ec))
+    errno = EISDIR;
+  else
+    in.open(file, std::ios::binary);
   if (!in.is_open()) {
     load_result r;
     r.problems.push_back({file.string(), 0, 0, "unable to read config file: " +

@@ -54,7 +54,8 @@ void read_backoff(table_reader& parent, task& t) {
   if (auto d = r.positive_duration("max", true)) t.backoff.max = *d;
   if (t.backoff.initial > t.backoff.max)
     r.error("initial", "backoff.initial (" + format_duration(t.backoff.initial) +
-                           ") must not exceed backoff.max (" + format_duration(t.backoff.max) + ")");
+                           ") must not exceed backoff.max (" + format_duration(t.backoff.max) +
+                           ")");
   r.finish();
 }
 
@@ -70,8 +71,9 @@ void read_start_limit(table_reader& parent, task& t) {
 void read_ready(table_reader& parent, task& t) {
   auto* n = parent.node("ready");
   if (!n) return;
-  const std::string forms = "ready must be \"started\", \"notify\", or one of { tcp = \"HOST:PORT\" }, "
-                            "{ http = \"URL\" }, { exec = [\"argv\", ...] }";
+  const std::string forms =
+      "ready must be \"started\", \"notify\", or one of { tcp = \"HOST:PORT\" }, "
+      "{ http = \"URL\" }, { exec = [\"argv\", ...] }";
   if (n->is_string()) {
     if (auto s = parent.string("ready")) {
       if (*s == "started" || *s == "notify")

@@ -26,8 +26,9 @@ std::optional<int> parse_signal(std::string_view s) {
   if (s.starts_with("SIG")) s.remove_prefix(3);
   for (auto& n : signals)
     if (s == n.name) return n.number;
-  if (!s.empty() && s.size() <= 2 &&
-      std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (!s.empty() && s.size() <= 2 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      })) {
     int v = std::stoi(std::string(s));
     if (v > 0 && v < NSIG) return v;
   }

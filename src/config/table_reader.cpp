@@ -14,7 +14,8 @@ toml::source_position reference_position(std::string_view text, const toml::node
   toml::source_position fallback = region.begin;
   fallback.column += static_cast<toml::source_index>(offset + 1);  // +1: the opening quote
   size_t nth = 0;
-  for (size_t at = value.find("${"); at < offset; at = value.find("${", at + 2)) ++nth;
+  for (size_t at = value.find("${"); at < offset; at = value.find("${", at + 2))
+    ++nth;
 
   size_t pos = 0;
   for (toml::source_index line = 1; line < region.begin.line; ++line) {
@@ -34,9 +35,11 @@ toml::source_position reference_position(std::string_view text, const toml::node
     pos += c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 1;
     ++here.column;
   };
-  while (here.column < region.begin.column && pos < text.size()) step();
+  while (here.column < region.begin.column && pos < text.size())
+    step();
   auto before_end = [&] {
-    return here.line < region.end.line || (here.line == region.end.line && here.column < region.end.column);
+    return here.line < region.end.line ||
+           (here.line == region.end.line && here.column < region.end.column);
   };
   while (pos + 1 < text.size() && before_end()) {
     if (text[pos] == '$' && text[pos + 1] == '{') {
@@ -164,7 +167,11 @@ std::optional<std::filesystem::path> table_reader::path(const char* key) {
     error(key, std::string(key) + " must not be empty");
     return std::nullopt;
   }
-  return (ctx_.base_dir / *s).lexically_normal();
+  // "." and "dir/" normalize to ".../dir/"; without the trailing separator the path compares
+  // equal to the same directory written without it (and to the default, the config's directory).
+  auto p = (ctx_.base_dir / *s).lexically_normal();
+  if (!p.has_filename() && p.has_relative_path()) p = p.parent_path();
+  return p;
 }
 
 std::optional<std::string> table_reader::one_of(const char* key,

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <map>
 
 #include "config/duration.hpp"
@@ -91,7 +92,12 @@ void instance::apply(const transition& t) {
 void instance::perform(action a) {
   switch (a) {
     case action::none: break;
-    case action::spawn: spawn(); break;
+    case action::spawn:
+      // A failed spawn that restarts at once would recurse (spawn -> spawn_failed -> spawn):
+      // the retry goes through the loop instead.
+      if (in_spawn_) boost::asio::post(host_.loop(), [this] { spawn(); });
+      else spawn();
+      break;
     case action::arm_ready_check: arm_ready_check(); break;
     case action::arm_run_timeout:
       if (cfg_.timeout)
@@ -177,6 +183,11 @@ std::vector<std::string> instance::build_env(const std::string& mark) const {
 }
 
 void instance::spawn() {
+  struct guard {
+    bool& flag;
+    explicit guard(bool& f) : flag(f) { flag = true; }
+    ~guard() { flag = false; }
+  } in_spawn(in_spawn_);
   auto now = clock::now();
   if (cfg_.is_looped()) {
     late_ = spawn_count_ > 0 && now - next_run_ > milliseconds(50);

@@ -94,6 +94,7 @@ class instance final : public logs::line_sink {
   bool needed_kill_ = false;
   bool killing_ = false;        ///< SIGKILL phase: leftovers found now get SIGKILL too
   std::string spawn_error_;
+  bool in_spawn_ = false;
 
   int restarts_ = 0;
   int attempt_ = 0;  ///< consecutive failed runs, for the backoff

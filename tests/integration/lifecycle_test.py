@@ -74,6 +74,15 @@ class RestartPolicyTest(TaskmuxTest):
         self.assertEqual(sup.rows("alive")[0]["state"] in ("running", "ready"), True)
 
 
+class SpawnFailureLoopTest(TaskmuxTest):
+    def test_a_failing_command_with_zero_backoff_and_no_limit_does_not_crash_taskmux(self):
+        sup = self.start('[[task]]\nname = "ghost"\ncommand = ["/nonexistent/program"]\n'
+                         'backoff = { initial = "0s", max = "0s" }\nstart_limit = { burst = 0 }\n')
+        sup.wait_for(lambda: (sup.rows("ghost") or [{}])[0].get("restarts", 0) > 2000, timeout=20,
+                     what="2000 failed restarts")
+        self.assertIsNone(sup.proc.poll(), "taskmux died")
+
+
 class EnvironmentTest(TaskmuxTest):
     def test_a_task_gets_its_name_instance_namespace_and_config_env(self):
         sup = self.start(f'[[task]]\nname = "show"\ncommand = {probe("env")}\ninstances = 2\nrestart = "never"\n'

@@ -14,21 +14,35 @@ using namespace std::chrono_literals;
 using taskmux::config::format_duration;
 using taskmux::config::parse_duration;
 
-std::optional<std::chrono::milliseconds> ms(std::chrono::milliseconds d) { return d; }
+std::optional<std::chrono::milliseconds> ms(std::chrono::milliseconds d) {
+  return d;
+}
 
 }  // namespace
 
-TEST_CASE("duration: \"250ms\" is 250 ms") { CHECK(parse_duration("250ms") == ms(250ms)); }
+TEST_CASE("duration: \"250ms\" is 250 ms") {
+  CHECK(parse_duration("250ms") == ms(250ms));
+}
 
-TEST_CASE("duration: \"10s\" is 10 s") { CHECK(parse_duration("10s") == ms(10s)); }
+TEST_CASE("duration: \"10s\" is 10 s") {
+  CHECK(parse_duration("10s") == ms(10s));
+}
 
-TEST_CASE("duration: \"5m\" is 300 s") { CHECK(parse_duration("5m") == ms(300s)); }
+TEST_CASE("duration: \"5m\" is 300 s") {
+  CHECK(parse_duration("5m") == ms(300s));
+}
 
-TEST_CASE("duration: \"1h\" is 3600 s") { CHECK(parse_duration("1h") == ms(3600s)); }
+TEST_CASE("duration: \"1h\" is 3600 s") {
+  CHECK(parse_duration("1h") == ms(3600s));
+}
 
-TEST_CASE("duration: \"1h30m\" is 5400 s") { CHECK(parse_duration("1h30m") == ms(5400s)); }
+TEST_CASE("duration: \"1h30m\" is 5400 s") {
+  CHECK(parse_duration("1h30m") == ms(5400s));
+}
 
-TEST_CASE("duration: \"1m30s500ms\" adds up every part") { CHECK(parse_duration("1m30s500ms") == ms(90'500ms)); }
+TEST_CASE("duration: \"1m30s500ms\" adds up every part") {
+  CHECK(parse_duration("1m30s500ms") == ms(90'500ms));
+}
 
 TEST_CASE("duration: a fraction is allowed: \"1.5s\" is 1500 ms and \"0.5h\" is 30 min") {
   CHECK(parse_duration("1.5s") == ms(1500ms));
@@ -45,9 +59,12 @@ TEST_CASE("duration: \"0s\" parses as zero (whether zero is allowed is the key's
   CHECK(parse_duration("0ms") == ms(0ms));
 }
 
-TEST_CASE("duration: an empty string is not a duration") { CHECK_FALSE(parse_duration("")); }
+TEST_CASE("duration: an empty string is not a duration") {
+  CHECK_FALSE(parse_duration(""));
+}
 
-TEST_CASE("duration: a number without a unit is not a duration (whole seconds are a TOML integer)") {
+TEST_CASE(
+    "duration: a number without a unit is not a duration (whole seconds are a TOML integer)") {
   CHECK_FALSE(parse_duration("10"));
   CHECK_FALSE(parse_duration("1.5"));
   CHECK_FALSE(parse_duration("1h30"));

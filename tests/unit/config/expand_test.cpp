@@ -44,7 +44,8 @@ std::string expanded(std::string_view text) {
 expand_error failure(std::string_view text) {
   fake_env env;
   auto r = expand(text, env.lookup());
-  REQUIRE_MESSAGE(std::holds_alternative<expand_error>(r), "expanded to: " << std::get<std::string>(r));
+  REQUIRE_MESSAGE(std::holds_alternative<expand_error>(r),
+                  "expanded to: " << std::get<std::string>(r));
   return std::get<expand_error>(r);
 }
 
@@ -69,11 +70,13 @@ TEST_CASE("expand: ${NAME:-default} uses the default when the variable is unset"
   CHECK(expanded("http://localhost:${UNSET:-9000}/") == "http://localhost:9000/");
 }
 
-TEST_CASE("expand: ${NAME:-default} uses the default when the variable is set but empty, as sh does") {
+TEST_CASE(
+    "expand: ${NAME:-default} uses the default when the variable is set but empty, as sh does") {
   CHECK(expanded("${EMPTY:-fallback}") == "fallback");
 }
 
-TEST_CASE("expand: ${NAME} of a variable set to the empty string is the empty string, not an error") {
+TEST_CASE(
+    "expand: ${NAME} of a variable set to the empty string is the empty string, not an error") {
   CHECK(expanded("[${EMPTY}]") == "[]");
 }
 
@@ -134,7 +137,8 @@ TEST_CASE("expand: ${ without a closing brace is an error at the ${") {
   CHECK(e.message.find("unterminated") != std::string::npos);
 }
 
-TEST_CASE("expand: ${NAME-default} (no colon) is malformed and the message shows the right spelling") {
+TEST_CASE(
+    "expand: ${NAME-default} (no colon) is malformed and the message shows the right spelling") {
   auto e = failure("--port ${PORT-8000}");
   CHECK(e.offset == 7);
   CHECK(e.message.find("${PORT-8000}") != std::string::npos);

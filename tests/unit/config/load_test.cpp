@@ -31,7 +31,8 @@ std::optional<std::string> fake_env(const std::string& name) {
 cfg::config loaded(std::string_view text, const fs::path& file = config_file) {
   auto r = cfg::load_string(text, file, fake_env);
   std::string problems;
-  for (auto& d : r.problems) problems += cfg::format(d) + "\n";
+  for (auto& d : r.problems)
+    problems += cfg::format(d) + "\n";
   REQUIRE_MESSAGE(r.problems.empty(), problems);
   REQUIRE(r.value);
   return *r.value;
@@ -108,7 +109,8 @@ TEST_CASE("load: without [reports] the embedded backend keeps 10000 messages per
   CHECK(c.reports.retain == 10'000);
 }
 
-TEST_CASE("load: without [http] there is no HTTP server; an empty [http] listens on 127.0.0.1:8080") {
+TEST_CASE(
+    "load: without [http] there is no HTTP server; an empty [http] listens on 127.0.0.1:8080") {
   CHECK_FALSE(loaded(web).http);
   auto c = loaded(std::string("[http]\n") + web);
   REQUIRE(c.http);
@@ -117,9 +119,11 @@ TEST_CASE("load: without [http] there is no HTTP server; an empty [http] listens
 }
 
 TEST_CASE("load: a relative workdir is resolved against the config file's directory") {
-  CHECK(loaded(std::string(web) + "workdir = \"tasks/web\"\n").tasks[0].workdir == "/srv/app/tasks/web");
+  CHECK(loaded(std::string(web) + "workdir = \"tasks/web\"\n").tasks[0].workdir ==
+        "/srv/app/tasks/web");
   CHECK(loaded(std::string(web) + "workdir = \"../shared\"\n").tasks[0].workdir == "/srv/shared");
   CHECK(loaded(std::string(web) + "workdir = \".\"\n").tasks[0].workdir == "/srv/app");
+  CHECK(loaded(std::string(web) + "workdir = \"tasks/\"\n").tasks[0].workdir == "/srv/app/tasks");
 }
 
 TEST_CASE("load: without workdir a task runs in the config file's directory") {
@@ -144,19 +148,23 @@ TEST_CASE("load: a relative config path is anchored at the working directory") {
 
 TEST_CASE("load: a string command becomes /bin/sh -c STRING") {
   auto c = loaded("[[task]]\nname = \"web\"\ncommand = \"serve --port 8000 | tee log\"\n");
-  CHECK(c.tasks[0].cmd.argv == std::vector<std::string>{"/bin/sh", "-c", "serve --port 8000 | tee log"});
+  CHECK(c.tasks[0].cmd.argv ==
+        std::vector<std::string>{"/bin/sh", "-c", "serve --port 8000 | tee log"});
   CHECK(c.tasks[0].cmd.is_shell);
 }
 
 TEST_CASE("load: an array command is the argv, unchanged") {
-  auto c = loaded("[[task]]\nname = \"web\"\ncommand = [\"python3\", \"app.py\", \"--port\", \"8000\"]\n");
+  auto c = loaded(
+      "[[task]]\nname = \"web\"\ncommand = [\"python3\", \"app.py\", \"--port\", \"8000\"]\n");
   CHECK(c.tasks[0].cmd.argv == std::vector<std::string>{"python3", "app.py", "--port", "8000"});
   CHECK_FALSE(c.tasks[0].cmd.is_shell);
 }
 
 TEST_CASE("load: ${VAR} and ${VAR:-default} are expanded in commands and env") {
-  auto c = loaded("[[task]]\nname = \"web\"\ncommand = [\"serve\", \"--port\", \"${APP_PORT}\"]\n"
-                  "env = { PORT = \"${APP_PORT}\", MODE = \"${APP_MODE:-production}\", E = \"${EMPTY:-d}\" }\n");
+  auto c = loaded(
+      "[[task]]\nname = \"web\"\ncommand = [\"serve\", \"--port\", \"${APP_PORT}\"]\n"
+      "env = { PORT = \"${APP_PORT}\", MODE = \"${APP_MODE:-production}\", E = \"${EMPTY:-d}\" "
+      "}\n");
   CHECK(c.tasks[0].cmd.argv[2] == "8000");
   CHECK(c.tasks[0].env.at("PORT") == "8000");
   CHECK(c.tasks[0].env.at("MODE") == "production");
@@ -176,11 +184,13 @@ TEST_CASE("load: a duration may be an integer number of seconds") {
 }
 
 TEST_CASE("load: every keys of a task are read into the task") {
-  auto c = loaded("[[task]]\nname = \"db\"\ncommand = \"sleep 60\"\n"
-                  "[[task]]\nname = \"web\"\ncommand = \"serve\"\ninstances = 3\nrestart = \"always\"\n"
-                  "backoff = { initial = \"50ms\", max = \"5s\" }\nstart_limit = { burst = 0, interval = \"1m\" }\n"
-                  "stop_signal = \"SIGINT\"\ndepends_on = [\"db\"]\nready = \"notify\"\ncritical = true\n"
-                  "inherit_env = false\nhealth = { http = \"http://127.0.0.1:8000/health\" }\n");
+  auto c = loaded(
+      "[[task]]\nname = \"db\"\ncommand = \"sleep 60\"\n"
+      "[[task]]\nname = \"web\"\ncommand = \"serve\"\ninstances = 3\nrestart = \"always\"\n"
+      "backoff = { initial = \"50ms\", max = \"5s\" }\nstart_limit = { burst = 0, interval = "
+      "\"1m\" }\n"
+      "stop_signal = \"SIGINT\"\ndepends_on = [\"db\"]\nready = \"notify\"\ncritical = true\n"
+      "inherit_env = false\nhealth = { http = \"http://127.0.0.1:8000/health\" }\n");
   REQUIRE(c.tasks.size() == 2);
   auto& t = c.tasks[1];
   CHECK(t.instances == 3);
@@ -211,7 +221,9 @@ TEST_CASE("load: stop_signal takes a name with or without SIG, or a number") {
 }
 
 TEST_CASE("load: ready takes each table form") {
-  auto ready = [](const char* value) { return loaded(std::string(web) + "ready = " + value + "\n").tasks[0].ready; };
+  auto ready = [](const char* value) {
+    return loaded(std::string(web) + "ready = " + value + "\n").tasks[0].ready;
+  };
   auto tcp = ready("{ tcp = \"127.0.0.1:8000\" }");
   REQUIRE(std::holds_alternative<cfg::ready_tcp>(tcp));
   CHECK(std::get<cfg::ready_tcp>(tcp).address == "127.0.0.1:8000");
@@ -223,11 +235,13 @@ TEST_CASE("load: ready takes each table form") {
   CHECK(std::get<cfg::ready_exec>(exec).argv == std::vector<std::string>{"test", "-e", "/tmp/ok"});
 }
 
-TEST_CASE("load: a looped task with SFTP channels reads every and timeout, and the endpoint's defaults") {
-  auto c = loaded("[sftp.files]\nhost = \"sftp-srv\"\nuser = \"admin\"\npassword = \"pw\"\n"
-                  "[[task]]\nname = \"conv\"\ncommand = \"convert\"\nevery = \"5m\"\ntimeout = \"10m\"\n"
-                  "input = { sftp = \"files\", path = \"/raw\", queue = \"new\" }\n"
-                  "output = { sftp = \"files\", path = \"/out\" }\n");
+TEST_CASE(
+    "load: a looped task with SFTP channels reads every and timeout, and the endpoint's defaults") {
+  auto c = loaded(
+      "[sftp.files]\nhost = \"sftp-srv\"\nuser = \"admin\"\npassword = \"pw\"\n"
+      "[[task]]\nname = \"conv\"\ncommand = \"convert\"\nevery = \"5m\"\ntimeout = \"10m\"\n"
+      "input = { sftp = \"files\", path = \"/raw\", queue = \"new\" }\n"
+      "output = { sftp = \"files\", path = \"/out\" }\n");
   auto& t = c.tasks[0];
   CHECK(t.is_looped());
   CHECK(t.every == std::optional<cfg::duration>(5min));
@@ -247,8 +261,11 @@ TEST_CASE("load: a looped task with SFTP channels reads every and timeout, and t
 
 TEST_CASE("load: an SFTP known_hosts path is relative to the config file; \"accept-new\" is kept") {
   auto endpoint = [](const char* known_hosts) {
-    return loaded(std::string("[sftp.f]\nhost = \"h\"\nuser = \"u\"\nidentity = \"keys/id\"\nknown_hosts = ") +
-                  known_hosts + "\n").sftp.at("f");
+    return loaded(
+               std::string(
+                   "[sftp.f]\nhost = \"h\"\nuser = \"u\"\nidentity = \"keys/id\"\nknown_hosts = ") +
+               known_hosts + "\n")
+        .sftp.at("f");
   };
   CHECK(endpoint("\"etc/known_hosts\"").known_hosts == "/srv/app/etc/known_hosts");
   CHECK(endpoint("\"accept-new\"").known_hosts == "accept-new");
@@ -267,12 +284,14 @@ TEST_CASE("load: a problem carries the file as given, its line and column, and n
   CHECK(r.problems[0].file == "conf/config.toml");
   CHECK(r.problems[0].line == 4);
   CHECK(r.problems[0].column == 13);
-  CHECK(cfg::format(r.problems[0]) == "conf/config.toml:4:13: instances must be between 1 and 10000, not 0");
+  CHECK(cfg::format(r.problems[0]) ==
+        "conf/config.toml:4:13: instances must be between 1 and 10000, not 0");
 }
 
 TEST_CASE("load: every problem of a file is reported, not just the first") {
-  auto p = problems("[supervisor]\nbogus = 1\n[[task]]\nname = \"a\"\ncommand = 3\ninstances = \"2\"\n"
-                    "depends_on = [\"zz\"]\n[[task]]\nname = \"a\"\ncommand = \"x\"\n");
+  auto p = problems(
+      "[supervisor]\nbogus = 1\n[[task]]\nname = \"a\"\ncommand = 3\ninstances = \"2\"\n"
+      "depends_on = [\"zz\"]\n[[task]]\nname = \"a\"\ncommand = \"x\"\n");
   CHECK(p.size() == 5);
 }
 
@@ -286,20 +305,24 @@ TEST_CASE("load: an unknown key is reported at the key") {
 }
 
 TEST_CASE("load: a duplicate task name is reported at the second name") {
-  CHECK(problem(std::string(web) + web) == "5:8: duplicate task name \"web\" (first defined on line 2)");
+  CHECK(problem(std::string(web) + web) ==
+        "5:8: duplicate task name \"web\" (first defined on line 2)");
 }
 
 TEST_CASE("load: an unset variable is reported at its ${") {
   CHECK(problem(std::string(web) + "env = { URL = \"db://${DB_HOST}\" }\n") ==
-        "4:21: env.URL: environment variable DB_HOST is not set (use ${DB_HOST:-default} for a default)");
+        "4:21: env.URL: environment variable DB_HOST is not set (use ${DB_HOST:-default} for a "
+        "default)");
 }
 
 TEST_CASE("load: an unset variable after escapes is reported at its ${ in the file") {
-  CHECK(problem("[[task]]\nname = \"web\"\ncommand = \"echo \\\"\\u00e9\\\" ${NOPE}\"\n").starts_with("3:29: command: "));
+  CHECK(problem("[[task]]\nname = \"web\"\ncommand = \"echo \\\"\\u00e9\\\" ${NOPE}\"\n")
+            .starts_with("3:28: command: "));
 }
 
 TEST_CASE("load: an unset variable in a multi-line string is reported on its own line") {
-  CHECK(problem("[[task]]\nname = \"web\"\ncommand = \"\"\"\nset -e\n  run ${NOPE}\n\"\"\"\n").starts_with("5:7: command: "));
+  CHECK(problem("[[task]]\nname = \"web\"\ncommand = \"\"\"\nset -e\n  run ${NOPE}\n\"\"\"\n")
+            .starts_with("5:7: command: "));
 }
 
 TEST_CASE("regression: an empty task name is reported") {
