@@ -24,7 +24,8 @@ BEGIN {
     m[++n] = "idle|cpu_total_ms|idle, 500 tasks: CPU ms of all supervisor processes, same window|1|0|lower"
     m[++n] = "idle|csw_main|idle, 500 tasks: context switches, main process|1|0|lower"
     m[++n] = "idle|csw_total|idle, 500 tasks: context switches, all supervisor processes|1|0|lower"
-    m[++n] = "log|log_mibps|log: MiB/s of 100-byte lines through the supervisor|1|1|higher"
+    m[++n] = "log|log_mibps|log: MiB/s of 100-byte lines delivered through the supervisor|1|1|higher"
+    m[++n] = "log|log_dropped_pct|log: % of lines dropped on the way|1|2|lower"
     m[++n] = "orphans|orphans_ms|orphans as PID 1: ms until 2000 orphans are reaped|1|0|lower"
     m[++n] = "orphans|left_2s|orphans as PID 1: orphans/zombies left after 2 s|1|0|lower"
     ns = split(sups, S, " ")

@@ -94,10 +94,11 @@ wait_quiet() {
     echo "  warning: machine busy (${busy}% of all CPUs) — measuring anyway" >&2
 }
 
-leftovers() {  # processes a run may have left: anything naming BENCH_TMP, supervisors, `sleep 3600`
+leftovers() {  # processes a run may have left: anything naming BENCH_TMP/BENCH_WORK (our taskmux
+               # copy, configs, helpers) or any s6/runit/supervisord process
     ps -eo pid=,comm=,args= | awk -v t="$BENCH_TMP" -v w="$BENCH_WORK" -v me=$$ '
         $1 == me || $2 == "ps" || $2 == "awk" { next }
-        index($0, t) || index($0, w) || $2 ~ /^(s6-svscan|s6-supervise|runsvdir|runsv|supervisord|taskmux)$/ || $3 " " $4 == "sleep 3600"'
+        index($0, t) || index($0, w) || $2 ~ /^(s6-svscan|s6-supervise|runsvdir|runsv|supervisord)$/'
 }
 
 # ---- one measurement: run_one SCENARIO SUP RUN ----
@@ -129,7 +130,7 @@ run_one() {
     printf '  %-8s %-11s run %s%s: %s\n' "$sc" "$sup" "$run" "$([ "$run" = 0 ] && echo ' (warm-up)')" "$line"
     case $line in *err=*) echo "  (kept $dir for inspection)" ;; *) rm -rf "$dir" ;; esac
     local left; left=$(leftovers)
-    if [ -n "$left" ]; then echo "  WARNING: processes left after the run (not ours?):" >&2; echo "$left" >&2; fi
+    if [ -n "$left" ]; then echo "  WARNING: processes left after the run:" >&2; echo "$left" >&2; fi
 }
 
 read -r -a SUP_LIST <<< "$SUPS"
@@ -148,6 +149,8 @@ for sc in "${SCENARIOS[@]}"; do
         done
     done
 done
+
+rmdir "$BENCH_WORK" 2>/dev/null || true
 
 # ---- medians, merged with earlier runs of other scenarios/supervisors ----
 MED=$RESULTS/medians.tsv
@@ -176,6 +179,11 @@ pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed
     echo "busy_runs=$(awk -F'\t' '{ if (match($4, /busy_pct=[0-9]+/) && substr($4, RSTART + 9, RLENGTH - 9) * '"$NPROC"' >= 25) n++ } END { print n + 0 }' "$RAW")"
     echo "last_command=bench/run.sh${ORIG_ARGS:+ $ORIG_ARGS}"
 } > "$RESULTS/meta"
+# one line per invocation: the medians table may merge several (see write-doc.sh)
+printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "bench/run.sh${ORIG_ARGS:+ $ORIG_ARGS}" \
+    "${SCENARIOS[*]}" "${ACTIVE[*]}" \
+    "$([ -x "$TASKMUX" ] && sha256sum "$TASKMUX" | cut -c1-12 || echo -)" \
+    "$(awk -F= '/^busy_runs=/ { print $2 }' "$RESULTS/meta")" >> "$RESULTS/invocations.tsv"
 echo
 "$HERE/report.sh" "$MED" "$SUPS"
 echo "raw: $RAW (all: $RESULTS/raw-all.tsv)   medians: $MED"

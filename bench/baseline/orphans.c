@@ -6,6 +6,7 @@
  * 2. When all N orphans exist, close the pipe's write end: they all wake up and exit together
  *    (t0). Their parent, PID 1, must reap them.
  * 3. Scan /proc until no process named "orphan" is left (alive or zombie), or DEADLINE_MS.
+ *    The time is taken when a scan ends, so the resolution is one scan (~10 ms for 2000).
  * 4. Write one line "orphans_ms=… left_2s=… left_end=… zombies_end=…" to RESULT, then sleep
  *    until killed (so the supervisor has nothing to restart).
  * usage: orphans RESULT [N] [DEADLINE_MS]       */
@@ -83,12 +84,14 @@ int main(int argc, char **argv) {
     while (count_orphans(NULL) < n && now_ms() - t < 5000) usleep(1000);
     int z;
     int before = count_orphans(&z);
-    close(p[1]);                                   /* release: all orphans exit now */
+    /* t0 before the release: close() wakes all 2000 readers, and on a small machine they may
+     * run (and exit) before close() returns to us */
     double t0 = now_ms(), clear = -1;
+    close(p[1]);                                   /* release: all orphans exit now */
     int left2 = -1, left = before;
     for (;;) {
-        double el = now_ms() - t0;
         left = count_orphans(&z);
+        double el = now_ms() - t0;       /* at the end of the scan: no better than its length */
         if (left2 < 0 && el >= 2000) left2 = left;
         if (left == 0) { clear = el; break; }
         if (el >= deadline) break;

@@ -1,5 +1,6 @@
 # Adapter: runit (runsvdir + one runsv per service directory), same service directories as s6.
 # No output prefixing (no log/ subdirectory: output goes to runsvdir's stdout).
+# Uses s6_service() from s6.sh (run.sh sources every sv/*.sh before running anything).
 prepare_runit() {
     local kind=$1 dir=$2 i; shift 2
     local scan=$dir/scan

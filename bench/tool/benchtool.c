@@ -18,7 +18,8 @@
  *                and a 0.5 s warm-up)
  *   -t SECS      window of -R (default 3)
  *   -L MIB       log throughput: CMD's stdout goes to a pipe read here; MiB/s of the flood
- *                payload (MIB MiB) from the first "FLOODLINE" to the "FLOOD-END" line
+ *                payload delivered (of MIB MiB) from the first "FLOODLINE" to the "FLOOD-END"
+ *                line, and the share of lines dropped on the way
  *   -P FILE      wait until FILE exists and print its content (orphans scenario)
  *   -g SECS      grace after SIGTERM before SIGKILL of everything (default 3)
  *   -p MS        fixed poll interval of the -n wait (default: twice the time one scan took, so
@@ -330,13 +331,17 @@ static void stop_all(double grace) {
 /* ---------- log reader ---------- */
 /* Reads as fast as it can (1 MiB reads), so the reader is never the bottleneck: it only looks
  * for the first "FLOODLINE" and for "FLOOD-END" in the last 4 KiB of each read (the marker is
- * the writer's last line, so it is near the end of the read that completes it). */
+ * the writer's last line, so it is near the end of the read that completes it).
+ * Lines a supervisor drops are not counted: the payload actually delivered is worked out from
+ * the bytes between the start of the first payload line and the end of the marker line, with
+ * the prefix length P seen on the first line (every line is P + 100 bytes, the marker P + 10).
+ * This assumes the supervisor writes nothing else to the same stdout in between. */
 static int measure_log(int fd, long mib, double deadline) {
     static char buf[(1 << 20) + 64];
     enum { CARRY = 16, LOOK = 4096 };
     char *data = buf + CARRY;     /* buf[0..CARRY) holds the previous read's last bytes */
     memset(buf, 0, CARRY);
-    long long bytes = 0;
+    long long bytes = 0, first_at = -1, end_at = -1, prefix = 0;
     double t_first = -1, t_end = -1, t0 = now_s();
     struct pollfd pf = {fd, POLLIN, 0};
     while (t_end < 0) {
@@ -348,22 +353,34 @@ static int measure_log(int fd, long mib, double deadline) {
         if (r < 0) { if (errno == EINTR) continue; break; }
         if (r == 0) break;
         double t = now_s();
-        if (t_first < 0 && memmem(data, (size_t)r, "FLOODLINE", 9)) t_first = t;
+        if (t_first < 0) {
+            char *f = memmem(data, (size_t)r, "FLOODLINE", 9);
+            if (f) {
+                char *ls = f;
+                while (ls > data && ls[-1] != '\n') ls--;
+                t_first = t;
+                prefix = f - ls;
+                first_at = bytes + (ls - data);
+            }
+        }
         size_t from = (size_t)r > LOOK ? (size_t)r - LOOK : 0;
         char *look = data + from - (from ? 0 : CARRY);
         size_t looklen = (size_t)(data + r - look);
-        if (memmem(look, looklen, "FLOOD-END\n", 10)) t_end = t;
+        char *m = memmem(look, looklen, "FLOOD-END\n", 10);
+        if (m) { t_end = t; end_at = bytes + (m + 10 - data); }
         memmove(buf, data + r - CARRY, CARRY);  /* keeps the last CARRY bytes seen */
         bytes += r;
     }
-    long long payload = mib * 1024LL * 1024LL / 100 * 100;
+    long long lines = mib * 1024LL * 1024LL / 100;
     if (t_first < 0 || t_end < 0) {
         emit("log_mibps=NA log_bytes=%lld err=log_timeout", bytes);
         return 1;
     }
     double dt = t_end - t_first;
-    emit("log_mibps=%.1f log_s=%.3f log_bytes=%lld payload_bytes=%lld", payload / 1048576.0 / dt, dt, bytes,
-         payload + 10);
+    long long got = (end_at - first_at - (10 + prefix)) / (100 + prefix);
+    if (got > lines) got = lines;
+    emit("log_mibps=%.1f log_s=%.3f log_dropped_pct=%.2f log_lines=%lld/%lld log_prefix=%lld log_bytes=%lld",
+         got * 100 / 1048576.0 / dt, dt, 100.0 * (double)(lines - got) / (double)lines, got, lines, prefix, bytes);
     return 0;
 }
 
