@@ -76,7 +76,8 @@ void output::run() {
       }
     }
     batch.clear();
-    if (batch.capacity() > 2 * capacity_) batch.shrink_to_fit();
+    // A burst may have grown the buffer to `capacity`; give the memory back once it is written.
+    if (batch.capacity() > (1 << 20)) batch.shrink_to_fit();
     lock.lock();
     writing_ = false;
     if (pending_.empty()) drained_.notify_all();

@@ -15,7 +15,7 @@ namespace taskmux::logs {
 class output {
  public:
   /// Writes to `fd` (not owned). `capacity` bounds the bytes waiting to be written.
-  explicit output(int fd, size_t capacity = 1 << 20);
+  explicit output(int fd, size_t capacity = 8 << 20);
   ~output();  ///< flushes what is buffered (bounded by flush_timeout), then stops the thread
   output(const output&) = delete;
   output& operator=(const output&) = delete;
