@@ -16,7 +16,9 @@ namespace {
 
 rlim_t saved_nofile = 0;
 
-std::string find_in_path(const std::string& name, const std::vector<std::string>& env) {
+}  // namespace
+
+std::string find_program(const std::string& name, const std::vector<std::string>& env) {
   if (name.find('/') != std::string::npos) return name;
   std::string path = "/usr/local/bin:/usr/bin:/bin";
   for (auto& kv : env)
@@ -32,8 +34,6 @@ std::string find_in_path(const std::string& name, const std::vector<std::string>
   }
   return {};
 }
-
-}  // namespace
 
 std::optional<identity> lookup_user(const std::string& name) {
   struct passwd* pw = ::getpwnam(name.c_str());
@@ -52,7 +52,7 @@ std::optional<identity> lookup_user(const std::string& name) {
 }
 
 spawn_result spawn(boost::asio::io_context& launch_ctx, const spawn_request& req) {
-  std::string exe = find_in_path(req.argv.at(0), req.env);
+  std::string exe = find_program(req.argv.at(0), req.env);
   if (exe.empty()) return {-1, "unable to execute " + req.argv[0] + ": not found in PATH"};
   std::vector<std::string> args(req.argv.begin() + 1, req.argv.end());
   bp::process_stdio stdio{nullptr, req.stdout_fd, req.stderr_fd};

@@ -19,6 +19,10 @@ struct identity {
   std::vector<gid_t> groups;
 };
 
+/// `name` itself when it holds a '/', else the first executable `name` in the PATH of `env`
+/// (a default PATH without one); empty when there is none.
+std::string find_program(const std::string& name, const std::vector<std::string>& env);
+
 /// Looks a user up (name or numeric uid); nothing if unknown.
 std::optional<identity> lookup_user(const std::string& name);
 

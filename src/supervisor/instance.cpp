@@ -160,7 +160,7 @@ std::string instance::exit_text() const {
   return text;
 }
 
-std::vector<std::string> instance::build_env(const std::string& mark) const {
+void instance::prepare_launch() {
   std::map<std::string, std::string> env;
   if (cfg_.inherit_env)
     for (char** e = environ; *e; ++e) {
@@ -175,11 +175,15 @@ std::vector<std::string> instance::build_env(const std::string& mark) const {
   env["TASK_INSTANCE"] = std::to_string(index_);
   env["NAMESPACE"] = cfg_.namespace_;
   if (cfg_.every) env["FREQUENCY_SEC"] = std::to_string(std::max<long long>(1, cfg_.every->count() / 1000));
-  env[process::instance_mark_name] = mark;
-  std::vector<std::string> out;
-  out.reserve(env.size());
-  for (auto& [k, v] : env) out.push_back(k + "=" + v);
-  return out;
+  env[process::instance_mark_name] = "";
+  env_.clear();
+  for (auto& [k, v] : env) {
+    if (k == process::instance_mark_name) mark_index_ = env_.size();
+    env_.push_back(k + "=" + v);
+  }
+  argv_ = cfg_.cmd.argv;
+  // Resolved once; a program that is not there (yet) is looked up again at the next spawn.
+  if (auto path = process::find_program(argv_[0], env_); !path.empty()) argv_[0] = path;
 }
 
 void instance::spawn() {
@@ -217,8 +221,10 @@ void instance::spawn() {
   process::spawn_result result;
   if (spawn_error_.empty()) {
     process::spawn_request req;
-    req.argv = cfg_.cmd.argv;
-    req.env = build_env(mark_);
+    if (argv_.empty() || argv_[0].find('/') == std::string::npos) prepare_launch();
+    env_[mark_index_] = std::string(process::instance_mark_name) + "=" + mark_;
+    req.argv = argv_;
+    req.env = env_;
     req.workdir = cfg_.workdir;
     if (cfg_.user) req.user = process::lookup_user(*cfg_.user);
     req.stdout_fd = out[1];

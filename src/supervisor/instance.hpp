@@ -75,7 +75,7 @@ class instance final : public logs::line_sink {
   void cancel_timers();
   void report(const char* event, route to, std::string message);
   std::string exit_text() const;
-  std::vector<std::string> build_env(const std::string& mark) const;
+  void prepare_launch();
 
   host& host_;
   const config::task& cfg_;
@@ -94,6 +94,11 @@ class instance final : public logs::line_sink {
   bool needed_kill_ = false;
   bool killing_ = false;        ///< SIGKILL phase: leftovers found now get SIGKILL too
   std::string spawn_error_;
+  /// Built once per instance (a restart reuses them): argv with argv[0] resolved in PATH,
+  /// the environment, and where in it the per-spawn TASKMUX_INSTANCE mark sits.
+  std::vector<std::string> argv_;
+  std::vector<std::string> env_;
+  size_t mark_index_ = 0;
   bool in_spawn_ = false;
 
   int restarts_ = 0;
