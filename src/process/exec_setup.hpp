@@ -1,8 +1,8 @@
-// Child-side steps between fork and exec, as Boost.Process v2 initializers. They run in the
-// forked child: raw syscalls only, no allocation, no logging.
+// The child side of a spawn, between vfork and exec, as one Boost.Process v2 initializer. It
+// runs in a vfork child that shares taskmux's memory: raw syscalls only, no allocation, no
+// logging, never return (the launcher's own error path would call exit() in shared memory).
 #pragma once
 
-#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -14,65 +14,54 @@
 
 namespace taskmux::process {
 
-/// Own process group, parent-death signal, default signal state, original fd limit.
+struct child_result {
+  int error = 0;             ///< errno of the failed step, 0 when exec succeeded
+  const char* step = "";     ///< which step failed
+};
+
 struct child_setup {
-  rlim_t nofile_soft;  ///< taskmux raised its own limit; children get the usual one back
+  rlim_t nofile_soft;        ///< taskmux raised its own limit; children get the usual one back
+  bool drop = false;         ///< switch to uid/gid/groups
+  uid_t uid = 0;
+  gid_t gid = 0;
+  const gid_t* groups = nullptr;
+  size_t group_count = 0;
+  child_result* result;      ///< in the parent's memory: vfork shares it
 
   template <class Launcher>
-  boost::system::error_code on_exec_setup(Launcher&, const boost::process::v2::filesystem::path&,
-                                          const char* const*) {
-    // Why each step: setpgid so stopping can signal the whole group; PDEATHSIG so a task
-    // cannot outlive a taskmux that was killed with SIGKILL; SIGPIPE is ignored in taskmux and
-    // an ignored disposition survives exec; the signal mask survives exec as well.
-    if (::setpgid(0, 0) == -1) return fail();
+  boost::system::error_code on_exec_setup(Launcher& launcher, const boost::process::v2::filesystem::path& exe,
+                                          const char* const* argv) {
+    // setpgid: stopping signals the whole group. PDEATHSIG: a task cannot outlive a taskmux
+    // killed with SIGKILL. Handlers back to default before unblocking (the parent blocked all
+    // signals around vfork, so no taskmux handler can run here), SIGPIPE un-ignored.
+    if (::setpgid(0, 0) == -1) fail("setpgid");
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
-    for (int sig : {SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
-      ::sigaction(sig, &dfl, nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig)
+      if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
     struct rlimit lim;
     if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur > nofile_soft) {
       lim.rlim_cur = nofile_soft;
       ::setrlimit(RLIMIT_NOFILE, &lim);
     }
-    return {};
-  }
-
-  static boost::system::error_code fail() { return {errno, boost::system::system_category()}; }
-};
-
-/// Drops to uid/gid (supplementary groups: initgroups' list computed in the parent).
-struct drop_privileges {
-  uid_t uid;
-  gid_t gid;
-  const gid_t* groups;
-  size_t group_count;
-
-  template <class Launcher>
-  boost::system::error_code on_exec_setup(Launcher&, const boost::process::v2::filesystem::path&,
-                                          const char* const*) {
-    // Order matters: groups and gid while still root, uid last (irreversible).
-    if (::setgroups(group_count, groups) == -1 || ::setgid(gid) == -1 || ::setuid(uid) == -1)
-      return {errno, boost::system::system_category()};
-    return {};
-  }
-};
-
-/// The last initializer: exec here so a failed exec ends with _exit, not the launcher's exit(),
-/// which would run taskmux's atexit handlers inside the child.
-struct exec_last {
-  template <class Launcher>
-  boost::system::error_code on_exec_setup(Launcher& launcher,
-                                          const boost::process::v2::filesystem::path& exe,
-                                          const char* const* argv) {
+    // Raw syscalls: glibc's set*id would try to reach taskmux's other threads from here.
+    if (drop) {
+      if (::syscall(SYS_setgroups, group_count, groups) == -1) fail("setgroups");
+      if (::syscall(SYS_setgid, gid) == -1) fail("setgid");
+      if (::syscall(SYS_setuid, uid) == -1) fail("setuid");
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execve(exe.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(launcher.env));
-    int err = errno;
-    // The launcher's error pipe is the last whitelisted fd; it reports errno to the parent.
-    if (!launcher.fd_whitelist.empty())
-      [[maybe_unused]] auto n = ::write(launcher.fd_whitelist.back(), &err, sizeof err);
+    fail("exec");
+    return {};
+  }
+
+  [[noreturn]] void fail(const char* step) {
+    result->error = errno;
+    result->step = step;
     ::_exit(127);
   }
 };

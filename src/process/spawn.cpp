@@ -3,9 +3,12 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/process/v2.hpp>
+#include <boost/process/v2/posix/vfork_launcher.hpp>
+#include <csignal>
 #include <cstring>
 
 #include "process/exec_setup.hpp"
@@ -51,25 +54,44 @@ std::optional<identity> lookup_user(const std::string& name) {
   return id;
 }
 
-spawn_result spawn(boost::asio::io_context& launch_ctx, const spawn_request& req) {
+spawn_result spawn(const spawn_request& req) {
   std::string exe = find_program(req.argv.at(0), req.env);
   if (exe.empty()) return {-1, "unable to execute " + req.argv[0] + ": not found in PATH"};
   std::vector<std::string> args(req.argv.begin() + 1, req.argv.end());
   bp::process_stdio stdio{nullptr, req.stdout_fd, req.stderr_fd};
-  boost::system::error_code ec;
-  bp::default_process_launcher launcher;
+  child_result child;
   child_setup setup{saved_nofile ? saved_nofile : RLIM_INFINITY};
-  auto launch = [&](auto&&... extra) {
-    // The executor overload: in 1.81 the io_context overload with an error_code still throws.
-    return launcher(launch_ctx.get_executor(), ec, exe, args, bp::process_environment(req.env),
-                    bp::process_start_dir(req.workdir.string()), stdio, setup, extra..., exec_last{});
-  };
-  bp::process proc = req.user ? launch(drop_privileges{req.user->uid, req.user->gid,
-                                                        req.user->groups.data(), req.user->groups.size()})
-                              : launch();
+  setup.result = &child;
+  if (req.user) {
+    setup.drop = true;
+    setup.uid = req.user->uid;
+    setup.gid = req.user->gid;
+    setup.groups = req.user->groups.data();
+    setup.group_count = req.user->groups.size();
+  }
+  // vfork: the child borrows taskmux's memory until exec, so a spawn costs no page-table copy
+  // (fork's cost grows with taskmux's size). The launcher calls notify_fork(fork_child) on the
+  // context of the executor it gets, inside the child: that must be a context of our own with
+  // no reactor yet, never the event loop's. Signals stay blocked until the child reset them.
+  boost::asio::io_context launch_ctx;
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  boost::system::error_code ec;
+  bp::posix::vfork_launcher launcher;
+  auto proc = launcher(launch_ctx.get_executor(), ec, exe, args, bp::process_environment(req.env),
+                       bp::process_start_dir(req.workdir.string()), stdio, setup);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (ec) return {-1, "unable to execute " + exe + ": " + ec.message()};
   pid_t pid = proc.id();
   proc.detach();
+  if (child.error) {
+    // The child has already _exit'ed (vfork resumed us): reap it here, it was never registered.
+    ::waitpid(pid, nullptr, 0);
+    std::string step = child.step;
+    return {-1, "unable to execute " + exe + (step == "exec" ? "" : " (" + step + ")") + ": " +
+                    std::strerror(child.error)};
+  }
   return {pid, {}};
 }
 

@@ -40,10 +40,8 @@ struct spawn_result {
   std::string error;  ///< "unable to execute /x/y: No such file or directory" on failure
 };
 
-/// Must run on the thread of the io_context that owns the reaper (SIGCHLD is handled there).
-/// `launch_ctx` is an io_context that is never run: Boost.Process calls notify_fork(fork_child)
-/// on it in every child, which for the real loop would rebuild epoll with every descriptor.
-spawn_result spawn(boost::asio::io_context& launch_ctx, const spawn_request&);
+/// Must run on the loop thread (the reaper handles SIGCHLD there). Never waits for the child.
+spawn_result spawn(const spawn_request&);
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit (two pipes per instance add up) and
 /// returns the previous soft limit, which children get back.

@@ -19,7 +19,6 @@ class host {
  public:
   virtual ~host() = default;
   virtual boost::asio::io_context& loop() = 0;
-  virtual boost::asio::io_context& launch_context() = 0;  ///< see process/spawn.hpp
   virtual process::reaper& reaper() = 0;
   virtual logs::output& out() = 0;
   virtual logs::output& err() = 0;

@@ -229,7 +229,7 @@ void instance::spawn() {
     if (cfg_.user) req.user = process::lookup_user(*cfg_.user);
     req.stdout_fd = out[1];
     req.stderr_fd = err[1];
-    result = process::spawn(host_.launch_context(), req);
+    result = process::spawn(req);
     ::close(out[1]);
     ::close(err[1]);
     if (result.pid <= 0) {

@@ -52,7 +52,6 @@ class supervisor final : public host {
 
   // host
   boost::asio::io_context& loop() override { return loop_; }
-  boost::asio::io_context& launch_context() override { return launch_ctx_; }
   process::reaper& reaper() override { return reaper_; }
   logs::output& out() override { return out_; }
   logs::output& err() override { return err_; }
@@ -72,7 +71,6 @@ class supervisor final : public host {
 
   config::config cfg_;
   boost::asio::io_context loop_;
-  boost::asio::io_context launch_ctx_;
   process::reaper reaper_;
   boost::asio::signal_set signals_;
   logs::output out_;

@@ -1,5 +1,6 @@
 """Task lifecycle with real processes: restart policies, backoff, start limit, critical tasks,
 commands that cannot be executed (SPEC "Task lifecycle")."""
+import os
 import re
 import signal
 import time
@@ -103,14 +104,18 @@ class EnvironmentTest(TaskmuxTest):
         self.assertIn("sh[0] | dir=/tmp", sup.stdout())
         self.assertIn("sh[0] | 42", sup.stdout())
 
+    @unittest.skipUnless(os.geteuid() == 0, "dropping privileges needs root")
+    def test_user_drops_privileges_to_that_user_and_its_groups(self):
+        sup = self.start('[[task]]\nname = "who"\ncommand = ["id"]\nuser = "nobody"\nrestart = "never"\n')
+        sup.wait_state("who", "exited")
+        sup.wait_stdout("who[0] | uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)")
+
     def test_each_instance_leads_its_own_process_group(self):
         sup = self.start(f'[[task]]\nname = "grp"\ncommand = {probe("sleep", 3600)}\ninstances = 3\n')
         rows = sup.wait_state("grp", ("running", "ready"), count=3)
         for r in rows:
             self.assertEqual(os.getpgid(r["pid"]), r["pid"])
 
-
-import os  # noqa: E402  (used by the test above)
 
 if __name__ == "__main__":
     unittest.main()
