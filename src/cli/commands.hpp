@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -17,7 +18,8 @@ struct global_options {
   std::string socket;  ///< --socket; empty: $TASKMUX_SOCKET, else <state_dir>/control.sock
 
   std::string config_path() const;
-  std::string socket_path() const;
+  /// `state_dir`: the loaded config's, when the caller has it (else the config is read).
+  std::string socket_path(const std::filesystem::path* state_dir = nullptr) const;
 };
 
 /// A command's body, run after parsing.

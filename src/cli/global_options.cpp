@@ -12,14 +12,15 @@ std::string global_options::config_path() const {
   return "config.toml";
 }
 
-std::string global_options::socket_path() const {
+std::string global_options::socket_path(const std::filesystem::path* state_dir) const {
   if (!socket.empty()) return socket;
   if (const char* env = std::getenv("TASKMUX_SOCKET"); env && *env) return env;
+  if (state_dir) return control::socket_path(*state_dir).string();
   // Without a usable config, guess the default state_dir beside the config file.
   auto file = std::filesystem::absolute(config_path());
   auto loaded = config::load(file);
-  auto state_dir = loaded.value ? loaded.value->supervisor.state_dir : file.parent_path() / ".taskmux";
-  return control::socket_path(state_dir).string();
+  auto dir = loaded.value ? loaded.value->supervisor.state_dir : file.parent_path() / ".taskmux";
+  return control::socket_path(dir).string();
 }
 
 std::optional<config::config> load_or_report(const std::string& path) {

@@ -44,9 +44,7 @@ exit_code run(const global_options& g) {
     return exit_code::failure;
   }
   process::raise_fd_limit();
-  auto socket = g.socket.empty() && !std::getenv("TASKMUX_SOCKET")
-                    ? control::socket_path(cfg->supervisor.state_dir).string()
-                    : g.socket_path();
+  auto socket = g.socket_path(&cfg->supervisor.state_dir);
   supervisor::supervisor sup(std::move(*cfg), {::isatty(STDERR_FILENO) == 1});
   supervisor::console_sink console(sup);
   sup.add_sink(console);

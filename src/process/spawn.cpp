@@ -106,6 +106,4 @@ rlim_t raise_fd_limit() {
   return saved_nofile;
 }
 
-rlim_t original_fd_limit() { return saved_nofile; }
-
 }  // namespace taskmux::process

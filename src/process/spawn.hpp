@@ -47,7 +47,4 @@ spawn_result spawn(const spawn_request&);
 /// returns the previous soft limit, which children get back.
 rlim_t raise_fd_limit();
 
-/// The soft limit before raise_fd_limit().
-rlim_t original_fd_limit();
-
 }  // namespace taskmux::process

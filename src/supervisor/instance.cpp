@@ -181,6 +181,7 @@ void instance::prepare_launch() {
     if (k == process::instance_mark_name) mark_index_ = env_.size();
     env_.push_back(k + "=" + v);
   }
+  if (cfg_.user) user_ = process::lookup_user(*cfg_.user);
   argv_ = cfg_.cmd.argv;
   // Resolved once; a program that is not there (yet) is looked up again at the next spawn.
   if (auto path = process::find_program(argv_[0], env_); !path.empty()) argv_[0] = path;
@@ -219,14 +220,20 @@ void instance::spawn() {
     ::close(out[1]);
   }
   process::spawn_result result;
+  if (spawn_error_.empty() && (argv_.empty() || argv_[0].find('/') == std::string::npos || (cfg_.user && !user_)))
+    prepare_launch();
+  if (spawn_error_.empty() && cfg_.user && !user_) {
+    // Never fall back to running as root.
+    spawn_error_ = "unable to start " + label_ + ": user \"" + *cfg_.user + "\" does not exist";
+    ::close(out[0]); ::close(out[1]); ::close(err[0]); ::close(err[1]);
+  }
   if (spawn_error_.empty()) {
     process::spawn_request req;
-    if (argv_.empty() || argv_[0].find('/') == std::string::npos) prepare_launch();
     env_[mark_index_] = std::string(process::instance_mark_name) + "=" + mark_;
     req.argv = argv_;
     req.env = env_;
     req.workdir = cfg_.workdir;
-    if (cfg_.user) req.user = process::lookup_user(*cfg_.user);
+    req.user = user_;
     req.stdout_fd = out[1];
     req.stderr_fd = err[1];
     result = process::spawn(req);

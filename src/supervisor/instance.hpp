@@ -17,6 +17,7 @@
 #include "config/model.hpp"
 #include "logs/pump.hpp"
 #include "logs/ring.hpp"
+#include "process/spawn.hpp"
 #include "supervisor/host.hpp"
 #include "supervisor/lifecycle.hpp"
 #include "supervisor/restart_policy.hpp"
@@ -99,6 +100,7 @@ class instance final : public logs::line_sink {
   std::vector<std::string> argv_;
   std::vector<std::string> env_;
   size_t mark_index_ = 0;
+  std::optional<process::identity> user_;  ///< looked up with the rest, not at every restart
   bool in_spawn_ = false;
 
   int restarts_ = 0;
