@@ -123,43 +123,36 @@ void supervisor::advance_shutdown() {
 
 void supervisor::stop_orphans() {
   orphan_phase_ = true;
-  reaper_.reap_now();
-  auto orphans = process::list_children();
-  std::erase_if(orphans, [this](pid_t p) { return reaper_.is_watched(p); });
-  if (orphans.empty()) return finish();
-  log("info", "stopping " + std::to_string(orphans.size()) + " orphaned processes");
-  for (pid_t p : orphans) {
-    ::kill(p, SIGTERM);
-    ::kill(p, SIGCONT);
-  }
-  // Orphans are reaped by the reaper as unknown pids; check again after each SIGCHLD batch.
-  std::function<void()> check;
-  check = [this] {
-    if (finished_) return;
-    reaper_.reap_now();
-    if (!reaper_.has_unwatched_children()) return finish();
-    for (pid_t p : process::list_children())
-      if (!reaper_.is_watched(p)) ::kill(p, SIGKILL);
-    orphan_timer_.expires_after(std::chrono::milliseconds(50));
-    orphan_timer_.async_wait([this](boost::system::error_code ec) {
-      if (ec || finished_) return;
-      stop_orphans();
-    });
-  };
-  orphan_timer_.expires_after(orphan_grace);
-  orphan_timer_.async_wait([check](boost::system::error_code ec) {
-    if (!ec) check();
-  });
+  // Orphans are reaped as unknown pids; the last one ends the shutdown.
   reaper_.set_orphan_handler([this] {
     if (!finished_ && !reaper_.has_unwatched_children()) finish();
   });
+  auto count = signal_orphans(SIGTERM);
+  if (count == 0) return finish();
+  log("info", "stopping " + std::to_string(count) + " orphaned processes");
+  orphan_timer_.expires_after(orphan_grace);
+  orphan_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || finished_) return;
+    if (signal_orphans(SIGKILL) == 0) finish();
+  });
+}
+
+size_t supervisor::signal_orphans(int signo) {
+  reaper_.reap_now();
+  size_t count = 0;
+  for (pid_t p : process::list_children()) {
+    if (reaper_.is_watched(p)) continue;
+    ::kill(p, signo);
+    ::kill(p, SIGCONT);
+    ++count;
+  }
+  return count;
 }
 
 void supervisor::force_kill() {
   for (auto& slot : tasks_)
     for (auto& i : slot.instances) i->kill_now();
-  for (pid_t p : process::list_children())
-    if (!reaper_.is_watched(p)) ::kill(p, SIGKILL);
+  signal_orphans(SIGKILL);
   if (!shutting_down_) shutdown(exit_code_, "forced");
   // Whatever is left now can only be reaped; give it a moment, then leave regardless.
   shutdown_timer_.expires_after(std::chrono::seconds(2));

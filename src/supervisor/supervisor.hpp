@@ -65,6 +65,8 @@ class supervisor final : public host {
   void arm_signals();
   void advance_shutdown();
   void stop_orphans();
+  /// Sends `signo` to every child that belongs to no instance; returns how many there were.
+  size_t signal_orphans(int signo);
   void force_kill();
   void finish();
   task_slot* find(const std::string& name);
