@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
       {"run", add_run(app, g)},
       {"check", add_check(app, g)},
       {"status", add_status(app, g)},
+      {"queue", add_queue(app, g)},
+      {"notify", add_notify(app)},
       {"version", add_version(app)},
   };
   try {

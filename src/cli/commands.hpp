@@ -28,6 +28,8 @@ using command_body = std::function<exit_code()>;
 command_body add_run(CLI::App& app, const global_options& g);
 command_body add_check(CLI::App& app, const global_options& g);
 command_body add_status(CLI::App& app, const global_options& g);
+command_body add_queue(CLI::App& app, const global_options& g);
+command_body add_notify(CLI::App& app);
 command_body add_version(CLI::App& app);
 
 /// Loads the config; prints each problem as FILE:LINE:COL: message to stderr.

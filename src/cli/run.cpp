@@ -8,6 +8,7 @@
 #include "control/protocol.hpp"
 #include "control/server.hpp"
 #include "process/spawn.hpp"
+#include "reports/pipeline.hpp"
 #include "supervisor/console.hpp"
 #include "supervisor/status.hpp"
 #include "supervisor/supervisor.hpp"
@@ -48,12 +49,24 @@ exit_code run(const global_options& g) {
   supervisor::supervisor sup(std::move(*cfg), {::isatty(STDERR_FILENO) == 1});
   supervisor::console_sink console(sup);
   sup.add_sink(console);
+  std::unique_ptr<reports::pipeline> reports;
+  try {
+    reports = std::make_unique<reports::pipeline>(
+        sup.cfg(), [&sup](std::string_view level, std::string text) { sup.log(level, text); });
+  } catch (const std::exception& e) {
+    std::cerr << "taskmux: " << e.what() << "\n";
+    return exit_code::failure;
+  }
+  reports->attach(sup);
   control::server control(sup.loop(), [&sup](const boost::json::object& r) { return answer(sup, r); });
   if (auto err = control.listen(socket); !err.empty()) {
     std::cerr << "taskmux: " << err << "\n";
     return exit_code::failure;
   }
-  return sup.run() == 0 ? exit_code::success : exit_code::failure;
+  int code = sup.run();
+  // Reports are on disk once this returns; the broker gets a short chance to take them now.
+  reports->finish(std::chrono::seconds(2));
+  return code == 0 ? exit_code::success : exit_code::failure;
 }
 
 exit_code check(const global_options& g) {

@@ -38,6 +38,27 @@ const char* state_color(const std::string& s) {
 
 }  // namespace
 
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows, bool color,
+                 const std::function<std::string(size_t column, const std::string& cell)>& cell_color) {
+  if (rows.empty()) return;
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    std::string line;
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      std::string cell = rows[r][c];
+      cell.resize(c + 1 == rows[r].size() ? cell.size() : width[c] + 2, ' ');
+      if (color && r > 0 && cell_color)
+        if (auto code = cell_color(c, rows[r][c]); !code.empty()) cell = code + cell + "\033[0m";
+      if (color && r == 0) cell = "\033[1m" + cell + "\033[0m";
+      line += cell;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  }
+}
+
 void print_status_table(std::ostream& out, const json::object& doc, bool color) {
   std::vector<std::vector<std::string>> rows{{"TASK", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "NEXT RUN", "STATUS"}};
   for (auto& r : doc.at("tasks").as_array()) {
@@ -47,21 +68,9 @@ void print_status_table(std::ostream& out, const json::object& doc, bool color) 
                     text(o.at("pid")), text(o.at("uptime_s")), text(o.at("restarts")), last_exit(o.at("last_exit")),
                     next, text(o.at("status"))});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (auto& row : rows)
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  for (size_t r = 0; r < rows.size(); ++r) {
-    std::string line;
-    for (size_t c = 0; c < rows[r].size(); ++c) {
-      std::string cell = rows[r][c];
-      cell.resize(c + 1 == rows[r].size() ? cell.size() : width[c] + 2, ' ');
-      if (color && r > 0 && c == 1) cell = state_color(rows[r][c]) + cell + "\033[0m";
-      if (color && r == 0) cell = "\033[1m" + cell + "\033[0m";
-      line += cell;
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
+  print_table(out, rows, color, [](size_t column, const std::string& cell) {
+    return column == 1 ? std::string(state_color(cell)) : std::string();
+  });
 }
 
 }  // namespace taskmux::cli

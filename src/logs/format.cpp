@@ -36,6 +36,18 @@ size_t utf8_length(std::string_view s) {
   return n;
 }
 
+/// Moves one multi-byte UTF-8 sequence from `s` to `out`, or U+FFFD for one invalid byte.
+void take_code_point(std::string& out, std::string_view& s) {
+  size_t n = utf8_length(s);
+  if (n == 0) {
+    out += "\xef\xbf\xbd";
+    s.remove_prefix(1);
+  } else {
+    out.append(s.data(), n);
+    s.remove_prefix(n);
+  }
+}
+
 }  // namespace
 
 void append_json_escaped(std::string& out, std::string_view s) {
@@ -62,15 +74,22 @@ void append_json_escaped(std::string& out, std::string_view s) {
       s.remove_prefix(1);
       continue;
     }
-    size_t n = utf8_length(s);
-    if (n == 0) {
-      out += "\xef\xbf\xbd";
+    take_code_point(out, s);
+  }
+}
+
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    if (static_cast<unsigned char>(s[0]) < 0x80) {
+      out += s[0];
       s.remove_prefix(1);
     } else {
-      out.append(s.data(), n);
-      s.remove_prefix(n);
+      take_code_point(out, s);
     }
   }
+  return out;
 }
 
 std::string iso_timestamp(std::chrono::system_clock::time_point now) {

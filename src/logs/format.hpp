@@ -24,6 +24,9 @@ struct line_format {
 /// Appends `s` as a JSON string body (no quotes); invalid UTF-8 bytes become U+FFFD.
 void append_json_escaped(std::string& out, std::string_view s);
 
+/// `s` with every invalid UTF-8 byte replaced by U+FFFD (task output may be any bytes).
+std::string valid_utf8(std::string_view s);
+
 /// "2026-11-22T03:04:05.123Z".
 std::string iso_timestamp(std::chrono::system_clock::time_point);
 inline std::string utc_timestamp() { return iso_timestamp(std::chrono::system_clock::now()); }

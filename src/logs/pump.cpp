@@ -24,6 +24,22 @@ void pump::close() {
   pipe_.close(ignored);
 }
 
+ssize_t pump::read_once() {
+  ssize_t n = ::read(pipe_.native_handle(), shared_buffer.data(), shared_buffer.size());
+  if (n > 0) {
+    splitter_.feed(std::string_view(shared_buffer.data(), static_cast<size_t>(n)),
+                   [this](std::string_view line) { sink_->on_line(from_, line); });
+    sink_->on_batch_end(from_);
+  }
+  return n;
+}
+
+void pump::drain() {
+  // EOF and errors are left to the pending wait, which closes the pipe in one place.
+  for (int i = 0; sink_ && i < 4 && read_once() > 0; ++i) {
+  }
+}
+
 void pump::wait() {
   pipe_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                    [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
@@ -32,11 +48,8 @@ void pump::wait() {
 void pump::on_readable(boost::system::error_code ec) {
   if (!sink_) return;
   if (!ec) {
-    ssize_t n = ::read(pipe_.native_handle(), shared_buffer.data(), shared_buffer.size());
+    ssize_t n = read_once();
     if (n > 0) {
-      splitter_.feed(std::string_view(shared_buffer.data(), static_cast<size_t>(n)),
-                     [this](std::string_view line) { sink_->on_line(from_, line); });
-      sink_->on_batch_end(from_);
       wait();
       return;
     }

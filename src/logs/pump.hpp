@@ -27,6 +27,9 @@ class pump : public std::enable_shared_from_this<pump> {
   /// Takes ownership of `read_fd`; the sink must outlive the pump or call close() first.
   pump(boost::asio::io_context& ctx, int read_fd, stream from, line_sink& sink);
   void start();
+  /// Reads what the pipe holds right now (bounded), without waiting: a process that wrote
+  /// its last words and exited gets them into the ring before its exit is reported.
+  void drain();
   /// Stops reading and forgets the sink; pending handlers end quietly.
   void close();
   bool is_open() const { return sink_ != nullptr; }
@@ -34,6 +37,8 @@ class pump : public std::enable_shared_from_this<pump> {
  private:
   void wait();
   void on_readable(boost::system::error_code ec);
+  /// One read(2); the bytes read (0 at EOF, -1 with errno).
+  ssize_t read_once();
 
   boost::asio::posix::stream_descriptor pipe_;
   stream from_;

@@ -1,5 +1,5 @@
 // What happens to instances, as records that any number of sinks subscribe to: the console
-// now, the report queues (_status_/_fault_/_success_) next.
+// and the report queues (_status_/_fault_/_success_).
 #pragma once
 
 #include <sys/types.h>
@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "supervisor/exit_status.hpp"
 
@@ -27,6 +28,7 @@ struct event_record {
   std::optional<exit_status> exit;
   int restarts = 0;
   std::string message;  ///< one readable sentence: "exited with code 1 after 0.4s; restarting in 400ms"
+  std::vector<std::string> output;  ///< faults: the last lines the instance wrote to stderr
 };
 
 class event_sink {

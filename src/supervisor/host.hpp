@@ -31,6 +31,8 @@ class host {
   virtual bool shutting_down() const = 0;
   /// After every transition that changed the state of `i`.
   virtual void on_state_change(instance& i) = 0;
+  /// NOTIFY_SOCKET for the instances of `t` ("" when there is none).
+  virtual std::string notify_socket(const config::task& t) = 0;
 };
 
 }  // namespace taskmux::supervisor

@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <cstring>
 #include <map>
+#include <variant>
 
 #include "config/duration.hpp"
 #include "config/signal_names.hpp"
+#include "logs/format.hpp"
 #include "process/children.hpp"
 #include "process/process_group.hpp"
 #include "process/spawn.hpp"
@@ -25,6 +28,9 @@ using config::format_duration;
 /// (a group member whose parent is not ours), so this is the one deadline-driven check.
 constexpr milliseconds kill_recheck{250};
 
+/// How many of the last stderr lines a fault report carries.
+constexpr size_t fault_output_lines = 20;
+
 std::string describe(const exit_status& e) {
   if (e.signal) return "killed by " + config::signal_name(e.signal);
   return "exited with code " + std::to_string(e.code);
@@ -39,6 +45,7 @@ instance::instance(host& h, const config::task& cfg, int index)
       label_(cfg.name + "[" + std::to_string(index) + "]"),
       deadline_(h.loop()),
       ready_timer_(h.loop()),
+      watchdog_timer_(h.loop()),
       rng_(std::random_device{}()) {}
 
 instance::~instance() {
@@ -145,7 +152,7 @@ void instance::perform(action a) {
       break;
     case action::report_cycle_failed: report("cycle_failed", route::fault, "cycle failed: " + (spawn_error_.empty() ? exit_text() : spawn_error_)); break;
     case action::report_health_failed: report("health_failed", route::fault, "health check failed"); break;
-    case action::report_watchdog_expired: report("watchdog_expired", route::fault, "watchdog expired"); break;
+    case action::report_watchdog_expired: report("watchdog_expired", route::fault, failure_reason_); break;
     case action::report_killed:
       report("fault", route::fault, "did not stop within " + format_duration(cfg_.stop_timeout) + " of " +
                                         config::signal_name(cfg_.stop_signal) + "; sent SIGKILL to its process group");
@@ -157,6 +164,7 @@ std::string instance::exit_text() const {
   std::string text = last_exit_ ? describe(*last_exit_) : "exited";
   text += " after " + format_duration(last_run_time_);
   if (!failure_reason_.empty()) text = failure_reason_ + "; " + text;
+  if (reported_errno_) text += " (ERRNO=" + std::to_string(*reported_errno_) + ": " + std::strerror(*reported_errno_) + ")";
   return text;
 }
 
@@ -169,11 +177,15 @@ void instance::prepare_launch() {
       if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
     }
   env.erase("NOTIFY_SOCKET");  // taskmux's own, from a service manager above it
+  env.erase("WATCHDOG_USEC");
+  env.erase("WATCHDOG_PID");
   env.emplace("PYTHONUNBUFFERED", "1");
   for (auto& [k, v] : cfg_.env) env[k] = v;
   env["TASK_NAME"] = cfg_.name;
   env["TASK_INSTANCE"] = std::to_string(index_);
   env["NAMESPACE"] = cfg_.namespace_;
+  if (auto socket = host_.notify_socket(cfg_); !socket.empty()) env["NOTIFY_SOCKET"] = socket;
+  if (cfg_.watchdog) env["WATCHDOG_USEC"] = std::to_string(cfg_.watchdog->count() * 1000);
   if (cfg_.every) env["FREQUENCY_SEC"] = std::to_string(std::max<long long>(1, cfg_.every->count() / 1000));
   env[process::instance_mark_name] = "";
   env_.clear();
@@ -204,11 +216,14 @@ void instance::spawn() {
   run_failed_ = false;
   failure_reason_.clear();
   spawn_error_.clear();
+  status_.reset();
+  reported_errno_.reset();
   stop_requested_ = false;
   killing_ = false;
   has_leftovers_ = false;
   mark_ = host_.run_id() + "/" + label_ + "/" + std::to_string(spawn_count_);
   run_started_ = now;
+  err_lines_at_spawn_ = err_lines_;
   if (cfg_.is_looped()) next_run_ = now + *cfg_.every;
 
   int out[2], err[2];
@@ -262,10 +277,12 @@ void instance::spawn() {
     p->start();
     pumps_.push_back(std::move(p));
   }
+  arm_watchdog();
   handle(event::spawned);
 }
 
 void instance::on_main_exit(int wait_status) {
+  for (auto& p : pumps_) p->drain();
   auto now = clock::now();
   last_exit_ = exit_status::from_wait(wait_status);
   last_exit_wall_ = std::chrono::system_clock::now();
@@ -275,6 +292,7 @@ void instance::on_main_exit(int wait_status) {
   if (last_run_time_ > cfg_.backoff.max) attempt_ = 0;
   ++attempt_;
   ready_timer_.cancel();
+  watchdog_timer_.cancel();
   if (state_ != state::stopping) cancel_timers();
   has_leftovers_ = collect_leftovers();
   handle(event::exited);
@@ -341,6 +359,7 @@ void instance::arm_deadline(milliseconds after, std::function<void()> fire) {
 }
 
 void instance::arm_ready_check() {
+  if (std::holds_alternative<config::ready_notify>(cfg_.ready)) return;  // READY=1 will say it
   // "started" (and, until their probes exist, the other kinds): up for 1 s means ready.
   auto spawn_id = spawn_count_;
   ready_timer_.expires_after(std::chrono::seconds(1));
@@ -348,6 +367,37 @@ void instance::arm_ready_check() {
     if (ec || spawn_id != spawn_count_ || state_ != state::running) return;
     handle(event::ready_passed);
   });
+}
+
+void instance::arm_watchdog() {
+  if (!cfg_.watchdog) return;
+  // Its clock starts at spawn and restarts at every WATCHDOG=1 (SPEC).
+  auto spawn_id = spawn_count_;
+  watchdog_timer_.expires_after(*cfg_.watchdog);
+  watchdog_timer_.async_wait([this, spawn_id](boost::system::error_code ec) {
+    if (ec || spawn_id != spawn_count_ || !is_up(state_)) return;
+    run_failed_ = true;
+    failure_reason_ = "watchdog: no WATCHDOG=1 within " + format_duration(*cfg_.watchdog);
+    handle(event::watchdog_expired);
+  });
+}
+
+void instance::on_notify(const notify::message& m) {
+  if (m.ready && std::holds_alternative<config::ready_notify>(cfg_.ready) && state_ == state::running)
+    handle(event::ready_passed);
+  if (m.error_number) reported_errno_ = m.error_number;
+  if (m.status) {
+    status_ = logs::valid_utf8(*m.status);
+    report("progress", route::status, *status_);
+  }
+  if (m.fault) report("fault", route::fault, *m.fault);
+  if (m.success) report("success", route::success, *m.success);
+  if (m.watchdog && is_up(state_)) arm_watchdog();
+  if (m.watchdog_trigger && is_up(state_) && cfg_.watchdog) {
+    run_failed_ = true;
+    failure_reason_ = "watchdog: the task sent WATCHDOG=trigger";
+    handle(event::watchdog_expired);
+  }
 }
 
 void instance::cancel_timers() {
@@ -368,6 +418,11 @@ void instance::report(const char* name, route to, std::string message) {
   r.exit = last_exit_;
   r.restarts = restarts_;
   r.message = std::move(message);
+  if (to == route::fault) {
+    // Only this run's words: older runs' lines are in the ring too.
+    size_t n = std::min<uint64_t>(fault_output_lines, err_lines_ - err_lines_at_spawn_);
+    for (auto& line : recent_.last(n, logs::stream::err)) r.output.push_back(std::move(line.text));
+  }
   host_.emit(r);
 }
 
@@ -389,6 +444,7 @@ std::optional<std::chrono::system_clock::time_point> instance::next_run() const 
 void instance::on_line(logs::stream from, std::string_view line) {
   recent_.push(from, line);
   bool is_err = from == logs::stream::err;
+  err_lines_ += is_err;
   host_.format().task_line(is_err ? staged_err_ : staged_out_, cfg_.name, index_, label_, from, line);
   ++(is_err ? staged_err_lines_ : staged_out_lines_);
 }

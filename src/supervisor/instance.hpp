@@ -17,6 +17,7 @@
 #include "config/model.hpp"
 #include "logs/pump.hpp"
 #include "logs/ring.hpp"
+#include "notify/datagram.hpp"
 #include "process/spawn.hpp"
 #include "supervisor/host.hpp"
 #include "supervisor/lifecycle.hpp"
@@ -38,12 +39,19 @@ class instance final : public logs::line_sink {
   void request_stop();
   /// SIGKILL to everything of it now (shutdown deadline).
   void kill_now();
+  /// A notify datagram that came from one of its processes.
+  void on_notify(const notify::message& m);
 
   const config::task& task() const { return cfg_; }
   int index() const { return index_; }
   const std::string& label() const { return label_; }  ///< "web[0]"
   enum state state() const { return state_; }
   pid_t pid() const { return pid_; }
+  pid_t pgid() const { return pgid_; }
+  const std::string& mark() const { return mark_; }  ///< TASKMUX_INSTANCE of the current run
+  /// Its main process or something it left behind is alive.
+  bool has_processes() const { return pid_ != 0 || has_leftovers_; }
+  const std::optional<std::string>& status_text() const { return status_; }  ///< last STATUS=
   int restarts() const { return restarts_; }
   std::optional<std::chrono::system_clock::time_point> started_at() const { return started_wall_; }
   std::optional<exit_status> last_exit() const { return last_exit_; }
@@ -73,6 +81,7 @@ class instance final : public logs::line_sink {
   bool collect_leftovers();
   void arm_deadline(std::chrono::milliseconds after, std::function<void()> fire);
   void arm_ready_check();
+  void arm_watchdog();
   void cancel_timers();
   void report(const char* event, route to, std::string message);
   std::string exit_text() const;
@@ -118,11 +127,16 @@ class instance final : public logs::line_sink {
 
   boost::asio::steady_timer deadline_;
   boost::asio::steady_timer ready_timer_;
+  boost::asio::steady_timer watchdog_timer_;
+  std::optional<std::string> status_;  ///< last STATUS= of this run
+  std::optional<int> reported_errno_;  ///< last ERRNO= of this run
   uint64_t deadline_gen_ = 0;
   std::vector<std::shared_ptr<logs::pump>> pumps_;
   std::string staged_out_, staged_err_;
   size_t staged_out_lines_ = 0, staged_err_lines_ = 0;
   logs::ring recent_;
+  uint64_t err_lines_ = 0;           ///< stderr lines ever received
+  uint64_t err_lines_at_spawn_ = 0;  ///< ... when the current run started
   std::mt19937 rng_;
 };
 

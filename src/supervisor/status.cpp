@@ -37,7 +37,7 @@ boost::json::object row(const instance& i) {
   } else {
     r["last_exit"] = nullptr;
   }
-  r["status"] = nullptr;
+  r["status"] = i.status_text() ? json::value(*i.status_text()) : json::value(nullptr);
   auto next = i.next_run();
   r["next_run"] = next ? json::value(logs::iso_timestamp(*next)) : json::value(nullptr);
   return r;

@@ -3,11 +3,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "config/duration.hpp"
 #include "config/signal_names.hpp"
+#include "notify/datagram.hpp"
 #include "process/children.hpp"
+#include "process/spawn.hpp"
 #include "supervisor/depgraph.hpp"
 
 namespace taskmux::supervisor {
@@ -15,6 +18,9 @@ namespace {
 
 /// Grace between SIGTERM and SIGKILL for orphans that belong to no instance.
 constexpr std::chrono::seconds orphan_grace{2};
+
+/// Refused notify datagrams are logged at most this often per task (with a count).
+constexpr std::chrono::seconds notify_warning_gap{60};
 
 std::string make_run_id() {
   std::random_device rd;
@@ -53,12 +59,82 @@ void supervisor::log(std::string_view level, std::string_view text) {
   err_.append(line);
 }
 
+bool supervisor::open_notify_sockets() {
+  size_t longest = 0;
+  bool shared = false;
+  for (auto& t : cfg_.tasks) {
+    longest = std::max(longest, t.name.size());
+    shared = shared || t.user.has_value();
+  }
+  try {
+    notify_dir_ = std::make_unique<notify::socket_directory>(cfg_.supervisor.state_dir, longest, shared);
+    for (auto& slot : tasks_) {
+      slot.notify = std::make_unique<notify::listener>(
+          loop_, notify_dir_->socket_for(slot.cfg->name),
+          [this, &slot](const notify::listener::datagram& d) { on_notify(slot, d); });
+      if (slot.cfg->user)
+        if (auto id = process::lookup_user(*slot.cfg->user)) slot.notify->allow(id->uid, id->gid);
+    }
+  } catch (const std::system_error& e) {
+    log("error", std::string("notify sockets: ") + e.what());
+    return false;
+  }
+  return true;
+}
+
+std::string supervisor::notify_socket(const config::task& t) {
+  auto* slot = find(t.name);
+  return slot && slot->notify ? slot->notify->path().string() : std::string();
+}
+
+void supervisor::on_notify(task_slot& slot, const notify::listener::datagram& d) {
+  if (d.truncated) return refuse_notify(slot, d.pid, "larger than " + std::to_string(notify::max_datagram) + " bytes");
+  auto parsed = notify::parse(d.payload);
+  if (!parsed.value) return refuse_notify(slot, d.pid, parsed.error);
+  // The socket names the task; the kernel's pid names the instance, and proves the sender
+  // is one of its processes (main process, its process group, or marked as started by it).
+  instance* from = nullptr;
+  for (auto& i : slot.instances)
+    if (d.pid != 0 && i->pid() == d.pid) from = i.get();
+  if (!from) {
+    auto info = process::read_process(d.pid);
+    for (auto& i : slot.instances)
+      if (info && i->pgid() != 0 && info->pgid == i->pgid() && i->has_processes()) from = i.get();
+  }
+  if (!from)
+    if (auto mark = process::instance_mark(d.pid))
+      for (auto& i : slot.instances)
+        if (*mark == i->mark() && i->has_processes()) from = i.get();
+  if (!from) return refuse_notify(slot, d.pid, "sender is no process of " + slot.cfg->name);
+  ++notify_stats_.accepted;
+  from->on_notify(*parsed.value);
+}
+
+void supervisor::refuse_notify(task_slot& slot, pid_t pid, const std::string& why) {
+  ++notify_stats_.refused;
+  ++slot.notify_refused_unlogged;
+  auto now = std::chrono::steady_clock::now();
+  if (slot.notify_warned_at != std::chrono::steady_clock::time_point{} && now - slot.notify_warned_at < notify_warning_gap)
+    return;
+  std::string count = slot.notify_refused_unlogged > 1
+                          ? " (" + std::to_string(slot.notify_refused_unlogged) + " refused since the last warning)"
+                          : "";
+  log("warn", "notify socket of " + slot.cfg->name + ": ignored a datagram from pid " + std::to_string(pid) + ": " +
+                  why + count);
+  slot.notify_warned_at = now;
+  slot.notify_refused_unlogged = 0;
+}
+
 int supervisor::run() {
   size_t count = 0;
   for (auto& slot : tasks_) count += slot.instances.size();
   log("info", "taskmux " TASKMUX_VERSION " (pid " + std::to_string(::getpid()) + ", run " + run_id_ + "): " +
                   std::to_string(tasks_.size()) + " tasks, " + std::to_string(count) + " instances from " +
                   cfg_.file.string());
+  if (!open_notify_sockets()) {
+    err_.flush();
+    return 1;
+  }
   for (auto& slot : tasks_)
     for (auto& i : slot.instances) i->handle(event::start);
   if (tasks_.empty()) log("info", "no [[task]] in the config; waiting for a signal");

@@ -13,6 +13,7 @@
 #include "config/model.hpp"
 #include "logs/format.hpp"
 #include "logs/output.hpp"
+#include "notify/listener.hpp"
 #include "process/reaper.hpp"
 #include "supervisor/host.hpp"
 #include "supervisor/instance.hpp"
@@ -24,6 +25,15 @@ struct task_slot {
   std::vector<std::unique_ptr<instance>> instances;
   std::vector<std::string> dependents;  ///< tasks whose depends_on names this one
   bool stop_sent = false;               ///< shutdown: stop was requested
+  std::unique_ptr<notify::listener> notify;  ///< this task's NOTIFY_SOCKET
+  uint64_t notify_refused_unlogged = 0;      ///< refused datagrams since the last warning
+  std::chrono::steady_clock::time_point notify_warned_at{};
+};
+
+/// What came in on the notify sockets (for logs and metrics).
+struct notify_counters {
+  uint64_t accepted = 0;
+  uint64_t refused = 0;  ///< malformed, oversized, nothing understood, or from no instance of the task
 };
 
 class supervisor final : public host {
@@ -46,8 +56,9 @@ class supervisor final : public host {
   const config::config& cfg() const { return cfg_; }
   const std::vector<task_slot>& tasks() const { return tasks_; }
   const std::string& run_id() const override { return run_id_; }
+  const notify_counters& notify_stats() const { return notify_stats_; }
   bool shutting_down() const override { return shutting_down_; }
-  /// Writes one line of taskmux's own to its stderr.
+  /// Writes one line of taskmux's own to its stderr. Any thread.
   void log(std::string_view level, std::string_view text);
 
   // host
@@ -59,8 +70,13 @@ class supervisor final : public host {
   bool deps_ready(const config::task& t) override;
   void emit(const event_record&) override;
   void on_state_change(instance& i) override;
+  std::string notify_socket(const config::task& t) override;
 
  private:
+  /// Binds every task's notify socket; false (after logging why) when it cannot.
+  bool open_notify_sockets();
+  void on_notify(task_slot& slot, const notify::listener::datagram& d);
+  void refuse_notify(task_slot& slot, pid_t pid, const std::string& why);
   void on_signal(int signo);
   void arm_signals();
   void advance_shutdown();
@@ -81,6 +97,8 @@ class supervisor final : public host {
   std::string run_id_;
   std::vector<task_slot> tasks_;
   std::vector<event_sink*> sinks_;
+  std::unique_ptr<notify::socket_directory> notify_dir_;
+  notify_counters notify_stats_;
 
   bool shutting_down_ = false;
   bool orphan_phase_ = false;

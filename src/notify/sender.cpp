@@ -1,0 +1,73 @@
+#include "notify/sender.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace taskmux::notify {
+namespace {
+
+struct fd_guard {
+  int fd = -1;
+  ~fd_guard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string error_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+}  // namespace
+
+std::string send(std::string_view socket, std::string_view payload, std::chrono::milliseconds receipt) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket.empty()) return "NOTIFY_SOCKET is not set (is this running under taskmux?)";
+  if (socket.size() >= sizeof addr.sun_path) return "NOTIFY_SOCKET is too long";
+  if (socket[0] != '/' && socket[0] != '@') return "NOTIFY_SOCKET must be an absolute path or @abstract";
+  socket.copy(addr.sun_path, socket.size());
+  socklen_t len = sizeof(sa_family_t) + socket.size();
+  if (socket[0] == '@') addr.sun_path[0] = '\0';
+  else ++len;  // the path's NUL
+
+  fd_guard sock{::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+  if (sock.fd < 0) return error_text("socket");
+  fd_guard pipe_read, pipe_write;
+  iovec iov{const_cast<char*>(payload.data()), payload.size()};
+  msghdr msg{};
+  msg.msg_name = &addr;
+  msg.msg_namelen = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (receipt.count() > 0) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return error_text("pipe");
+    pipe_read.fd = p[0];
+    pipe_write.fd = p[1];
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    auto* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &pipe_write.fd, sizeof(int));
+  }
+  if (::sendmsg(sock.fd, &msg, MSG_NOSIGNAL) < 0) return error_text("unable to send to " + std::string(socket));
+  if (receipt.count() == 0) return "";
+  ::close(pipe_write.fd);
+  pipe_write.fd = -1;
+  // The receiver's copy is the last write end: its close is our POLLHUP.
+  pollfd p{pipe_read.fd, POLLIN, 0};
+  int r;
+  do r = ::poll(&p, 1, static_cast<int>(receipt.count()));
+  while (r < 0 && errno == EINTR);
+  if (r == 0) return "sent, but the receiver did not confirm within " + std::to_string(receipt.count()) + " ms";
+  return "";
+}
+
+}  // namespace taskmux::notify

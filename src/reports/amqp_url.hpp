@@ -1,0 +1,29 @@
+// amqp:// URLs of the AMQP report backend: parsing, and a spelling that is safe to log.
+// Not a general URL parser: only what RabbitMQ's URI spec needs for a plain TCP connection.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace taskmux::reports {
+
+/// Where the AMQP publisher connects, and as whom.
+struct amqp_target {
+  std::string host;
+  int port = 5672;
+  std::string user = "guest", password = "guest", vhost = "/";
+
+  /// `amqp://user:***@host:port/vhost`, user and vhost percent-encoded ("/" is "%2f");
+  /// never the password. For log lines and status output.
+  std::string redacted() const;
+};
+
+/// Parses `amqp://[user[:password]@]host[:port][/vhost]`. User, password, host and vhost are
+/// percent-decoded; no password keeps "guest"; no port is 5672; no vhost or an empty one is "/".
+/// amqps://, options after '?' and '#' fragments are rejected. On failure returns nothing and
+/// sets `error` to one sentence that never contains the password (nor any part of the URL that
+/// might be one).
+std::optional<amqp_target> parse_amqp_url(std::string_view url, std::string& error);
+
+}  // namespace taskmux::reports

@@ -1,0 +1,37 @@
+// The whole report path of one `taskmux run`, put together from the config:
+// reporter (loop thread) -> store_writer (its thread) -> the embedded queues, or the outbox
+// that the AMQP publisher (its thread) empties into RabbitMQ.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "config/model.hpp"
+#include "reports/reporter.hpp"
+#include "reports/store_writer.hpp"
+
+namespace taskmux::reports {
+
+
+class pipeline {
+ public:
+  using log_fn = store_writer::log_fn;
+
+  /// Opens the store under state_dir and starts the threads; throws store_error (or
+  /// std::invalid_argument for a bad reports.url) with a readable message.
+  pipeline(const config::config& cfg, log_fn log);
+  ~pipeline();
+
+  /// Subscribes a reporter to `s`'s events.
+  void attach(supervisor::supervisor& s);
+  /// After the supervisor's run(): the last snapshot, everything committed, and (amqp) up to
+  /// `drain` spent delivering what waits. What is not delivered stays on disk.
+  void finish(std::chrono::milliseconds drain);
+
+ private:
+  std::unique_ptr<store_writer> writer_;
+  std::unique_ptr<reporter> reporter_;
+};
+
+}  // namespace taskmux::reports

@@ -1,0 +1,224 @@
+#include "reports/store.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace taskmux::reports {
+namespace {
+
+// AUTOINCREMENT: ids are never reused, so "id > last seen" stays right across pops and trims.
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS queue(
+  name    TEXT PRIMARY KEY,
+  length  INTEGER NOT NULL DEFAULT 0,
+  dropped INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS message(
+  id    INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  body  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS message_by_queue ON message(queue, id);
+CREATE TABLE IF NOT EXISTS outbox(
+  id    INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  body  TEXT NOT NULL
+);
+)sql";
+
+struct finalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using statement = std::unique_ptr<sqlite3_stmt, finalize>;
+
+void bind_text(sqlite3_stmt* s, int i, std::string_view text) {
+  sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+}  // namespace
+
+store::store(const std::filesystem::path& file) : file_(file) {
+  int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) fail("open");
+  // Several processes share the file (the supervisor, `taskmux queue`): wait for each other.
+  sqlite3_busy_timeout(db_, 10'000);
+  exec("PRAGMA journal_mode=WAL");
+  // FULL: every commit is fsynced, so a committed report survives a power loss too.
+  exec("PRAGMA synchronous=FULL");
+  exec(schema);
+}
+
+store::~store() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+store::store(store&& o) noexcept : file_(std::move(o.file_)), db_(o.db_) { o.db_ = nullptr; }
+
+void store::fail(const char* what) {
+  std::string msg = "queue store " + file_.string() + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
+  throw store_error(msg);
+}
+
+void store::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = "queue store " + file_.string() + ": " + (err ? err : "error");
+    sqlite3_free(err);
+    throw store_error(msg);
+  }
+}
+
+sqlite3_stmt* store::prepare(const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) fail("prepare");
+  return s;
+}
+
+namespace {
+
+/// BEGIN IMMEDIATE ... COMMIT, rolled back when the scope is left by an exception.
+class transaction {
+ public:
+  transaction(sqlite3* db, std::function<void(const char*)> exec) : db_(db), exec_(std::move(exec)) {
+    exec_("BEGIN IMMEDIATE");
+  }
+  ~transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec_("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  std::function<void(const char*)> exec_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+void store::append(const std::vector<outgoing>& batch, int retain) {
+  if (batch.empty()) return;
+  transaction tx(db_, [this](const char* sql) { exec(sql); });
+  statement insert(prepare("INSERT INTO message(queue, body) VALUES(?1, ?2)"));
+  std::map<std::string_view, int64_t> added;
+  for (auto& m : batch) {
+    bind_text(insert.get(), 1, m.queue);
+    bind_text(insert.get(), 2, m.body);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) fail("insert");
+    sqlite3_reset(insert.get());
+    ++added[m.queue];
+  }
+  statement grow(prepare(
+      "INSERT INTO queue(name, length) VALUES(?1, ?2) "
+      "ON CONFLICT(name) DO UPDATE SET length = length + ?2 RETURNING length"));
+  statement trim(prepare(
+      "DELETE FROM message WHERE id IN (SELECT id FROM message WHERE queue = ?1 ORDER BY id LIMIT ?2)"));
+  statement count(prepare("UPDATE queue SET length = length - ?2, dropped = dropped + ?2 WHERE name = ?1"));
+  for (auto [name, n] : added) {
+    bind_text(grow.get(), 1, name);
+    sqlite3_bind_int64(grow.get(), 2, n);
+    if (sqlite3_step(grow.get()) != SQLITE_ROW) fail("count");
+    int64_t length = sqlite3_column_int64(grow.get(), 0);
+    sqlite3_reset(grow.get());
+    if (retain <= 0 || length <= retain) continue;
+    int64_t excess = length - retain;
+    for (auto* s : {trim.get(), count.get()}) {
+      bind_text(s, 1, name);
+      sqlite3_bind_int64(s, 2, excess);
+      if (sqlite3_step(s) != SQLITE_DONE) fail("trim");
+      sqlite3_reset(s);
+    }
+  }
+  tx.commit();
+}
+
+std::optional<stored_message> store::pop(std::string_view queue) {
+  transaction tx(db_, [this](const char* sql) { exec(sql); });
+  statement first(prepare("SELECT id, body FROM message WHERE queue = ?1 ORDER BY id LIMIT 1"));
+  bind_text(first.get(), 1, queue);
+  int rc = sqlite3_step(first.get());
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail("pop");
+  stored_message m{sqlite3_column_int64(first.get(), 0), std::string(queue), column_text(first.get(), 1)};
+  statement del(prepare("DELETE FROM message WHERE id = ?1"));
+  sqlite3_bind_int64(del.get(), 1, m.id);
+  if (sqlite3_step(del.get()) != SQLITE_DONE) fail("pop");
+  statement shrink(prepare("UPDATE queue SET length = length - 1 WHERE name = ?1"));
+  bind_text(shrink.get(), 1, queue);
+  if (sqlite3_step(shrink.get()) != SQLITE_DONE) fail("pop");
+  tx.commit();
+  return m;
+}
+
+std::vector<stored_message> store::tail(std::string_view queue, size_t n, int64_t after) {
+  statement q(prepare(
+      "SELECT id, body FROM (SELECT id, body FROM message WHERE queue = ?1 AND id > ?2 ORDER BY id DESC LIMIT ?3) "
+      "ORDER BY id"));
+  bind_text(q.get(), 1, queue);
+  sqlite3_bind_int64(q.get(), 2, after);
+  sqlite3_bind_int64(q.get(), 3, n == 0 ? -1 : static_cast<int64_t>(n));
+  std::vector<stored_message> out;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW)
+    out.push_back({sqlite3_column_int64(q.get(), 0), std::string(queue), column_text(q.get(), 1)});
+  if (rc != SQLITE_DONE) fail("tail");
+  return out;
+}
+
+std::vector<queue_info> store::list() {
+  statement q(prepare("SELECT name, length, dropped FROM queue ORDER BY name"));
+  std::vector<queue_info> out;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW)
+    out.push_back({column_text(q.get(), 0), sqlite3_column_int64(q.get(), 1), sqlite3_column_int64(q.get(), 2)});
+  if (rc != SQLITE_DONE) fail("list");
+  return out;
+}
+
+void store::append_outbox(const std::vector<outgoing>& batch) {
+  if (batch.empty()) return;
+  transaction tx(db_, [this](const char* sql) { exec(sql); });
+  statement insert(prepare("INSERT INTO outbox(queue, body) VALUES(?1, ?2)"));
+  for (auto& m : batch) {
+    bind_text(insert.get(), 1, m.queue);
+    bind_text(insert.get(), 2, m.body);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) fail("outbox insert");
+    sqlite3_reset(insert.get());
+  }
+  tx.commit();
+}
+
+std::vector<stored_message> store::outbox_after(int64_t after, size_t limit) {
+  statement q(prepare("SELECT id, queue, body FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2"));
+  sqlite3_bind_int64(q.get(), 1, after);
+  sqlite3_bind_int64(q.get(), 2, static_cast<int64_t>(limit));
+  std::vector<stored_message> out;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW)
+    out.push_back({sqlite3_column_int64(q.get(), 0), column_text(q.get(), 1), column_text(q.get(), 2)});
+  if (rc != SQLITE_DONE) fail("outbox read");
+  return out;
+}
+
+void store::remove_outbox_through(int64_t id) {
+  statement del(prepare("DELETE FROM outbox WHERE id <= ?1"));
+  sqlite3_bind_int64(del.get(), 1, id);
+  if (sqlite3_step(del.get()) != SQLITE_DONE) fail("outbox delete");
+}
+
+int64_t store::outbox_length() {
+  statement q(prepare("SELECT count(*) FROM outbox"));
+  if (sqlite3_step(q.get()) != SQLITE_ROW) fail("outbox count");
+  return sqlite3_column_int64(q.get(), 0);
+}
+
+}  // namespace taskmux::reports

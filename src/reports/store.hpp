@@ -1,0 +1,81 @@
+// The embedded queue store: durable named queues in one SQLite file under state_dir (WAL, so
+// `taskmux queue` can read and write while the supervisor appends). Also the AMQP outbox:
+// reports wait there, on disk, until the broker confirmed them.
+// One store object = one SQLite connection; use it from one thread at a time.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace taskmux::reports {
+
+/// Any SQLite failure, with the file and SQLite's own words.
+struct store_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One message on its way in: which queue, and the body (a JSON report or any text).
+struct outgoing {
+  std::string queue;
+  std::string body;
+};
+
+struct stored_message {
+  int64_t id = 0;  ///< grows with every message ever stored; never reused
+  std::string queue;
+  std::string body;
+};
+
+struct queue_info {
+  std::string name;
+  int64_t length = 0;   ///< messages in it now
+  int64_t dropped = 0;  ///< older messages removed because of `retain`
+};
+
+class store {
+ public:
+  /// Opens the store file, creating it (and its schema) when missing.
+  explicit store(const std::filesystem::path& file);
+  ~store();
+  store(store&&) noexcept;
+  store& operator=(store&&) = delete;
+  store(const store&) = delete;
+
+  static std::filesystem::path file_in(const std::filesystem::path& state_dir) { return state_dir / "queues.db"; }
+  const std::filesystem::path& file() const { return file_; }
+
+  /// Appends all of `batch` in one transaction (one fsync), then trims every queue it touched
+  /// to its newest `retain` messages, counting what went (`retain` <= 0: no bound).
+  void append(const std::vector<outgoing>& batch, int retain);
+  void push(std::string_view queue, std::string_view body) { append({{std::string(queue), std::string(body)}}, 0); }
+  /// Removes and returns the oldest message of `queue`; nothing when it is empty.
+  std::optional<stored_message> pop(std::string_view queue);
+  /// The newest `n` messages of `queue` with id > `after`, oldest first (n = 0: all of them).
+  std::vector<stored_message> tail(std::string_view queue, size_t n, int64_t after = 0);
+  /// Every queue that ever held a message, by name.
+  std::vector<queue_info> list();
+
+  /// AMQP outbox: what still waits for a broker confirm, in order.
+  void append_outbox(const std::vector<outgoing>& batch);
+  std::vector<stored_message> outbox_after(int64_t after, size_t limit);
+  /// Forgets every outbox message with id <= `id` (confirmed by the broker).
+  void remove_outbox_through(int64_t id);
+  int64_t outbox_length();
+
+ private:
+  void exec(const char* sql);
+  sqlite3_stmt* prepare(const char* sql);
+  [[noreturn]] void fail(const char* what);
+
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace taskmux::reports

@@ -1,0 +1,64 @@
+// Commits reports to the store on its own thread, so the event loop never waits for a disk.
+// Whatever is posted while a commit runs goes into the next one: under load, batches grow
+// and every batch costs one fsync.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "reports/store.hpp"
+
+namespace taskmux::reports {
+
+class store_writer {
+ public:
+  /// Where batches go: the embedded queues, or the AMQP outbox.
+  enum class target { queues, outbox };
+  /// Called from the writer thread; the callee makes it thread-safe.
+  using log_fn = std::function<void(std::string_view level, std::string text)>;
+
+  /// Takes an opened store (open it first, on the caller's thread, so a bad state_dir is an
+  /// error at start-up). `committed` runs on the writer thread after every commit.
+  store_writer(store s, target t, int retain, log_fn log, std::function<void()> committed = {});
+  ~store_writer();
+  store_writer(const store_writer&) = delete;
+  store_writer& operator=(const store_writer&) = delete;
+
+  /// Any thread; never waits for the disk.
+  void post(outgoing m);
+  /// Commits everything posted so far, then ends the thread. Retries a failing disk for up to
+  /// `patience` before giving up (and saying how many reports were lost).
+  void stop(std::chrono::milliseconds patience = std::chrono::seconds(5));
+
+  struct stats {
+    uint64_t committed = 0;
+    uint64_t batches = 0;
+    size_t pending = 0;
+  };
+  stats snapshot();
+
+ private:
+  void loop();
+
+  store store_;
+  target target_;
+  int retain_;
+  log_fn log_;
+  std::function<void()> committed_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<outgoing> pending_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point give_up_at_{};
+  stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace taskmux::reports
