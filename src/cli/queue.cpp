@@ -58,10 +58,12 @@ exit_code list(reports::store& s, const queue_options& o) {
 
 exit_code tail(reports::store& s, const queue_options& o) {
   int64_t last = 0;
-  for (auto& m : s.tail(o.queue, o.count)) {
-    std::cout << m.body << "\n";
-    last = m.id;
-  }
+  // -n 0 prints none of what is there (store::tail takes 0 as "all"); with -f: only new ones.
+  if (o.count > 0)
+    for (auto& m : s.tail(o.queue, o.count)) {
+      std::cout << m.body << "\n";
+      last = m.id;
+    }
   std::cout.flush();
   if (!o.follow) return exit_code::success;
   if (last == 0)
@@ -81,7 +83,10 @@ exit_code tail(reports::store& s, const queue_options& o) {
 
 exit_code push(reports::store& s, const queue_options& o) {
   std::string body = o.message;
-  if (!o.has_message) body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  if (!o.has_message) {
+    body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (body.ends_with('\n')) body.pop_back();  // `echo hi | taskmux queue push Q` stores "hi"
+  }
   s.push(o.queue, body);
   return exit_code::success;
 }

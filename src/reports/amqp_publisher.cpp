@@ -1,5 +1,6 @@
 #include "reports/amqp_publisher.hpp"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -58,10 +59,12 @@ class amqp_publisher::worker {
   void idle();
   void await_confirms();
   void on_ack(uint64_t tag, bool multiple);
+  void note_blocked();
   void remove_confirmed(bool now);
   void count_pending();
 
-  void on_failure(const std::string& reason, bool needs_fix);
+  bool nothing_waiting();
+  void on_failure(const std::string& verb, const std::string& reason, bool needs_fix);
   void back_off();
   void say(std::string_view level, const std::string& key, const std::string& line);
   void finish();
@@ -88,6 +91,7 @@ class amqp_publisher::worker {
   std::string last_key_;
   clock::time_point last_said_{};
   bool said_connected_ = false;
+  std::string said_blocked_;  // the connection.blocked reason last logged
 };
 
 bool amqp_publisher::worker::stopping() const {
@@ -120,14 +124,19 @@ void amqp_publisher::worker::run() {
   while (!finished()) {
     try {
       if (!store_) store_.emplace(p_.store_file_);
-      if (!session_) connect();
+      if (!session_) {
+        // Stopping with nothing to deliver: no need to find out whether the broker is there.
+        if (stopping() && nothing_waiting()) continue;
+        connect();
+      }
       deliver();
     } catch (const amqp_failure& e) {
-      on_failure(e.what(), e.needs_fix);
+      on_failure((session_ ? "deliver reports to " : "connect to ") + p_.target_.redacted(), e.what(),
+                 e.needs_fix);
     } catch (const std::exception& e) {
       // store_error, or anything else: never let it end the thread (or the supervisor).
       store_.reset();
-      on_failure(e.what(), false);
+      on_failure("use the outbox", e.what(), false);
     }
   }
   finish();
@@ -135,8 +144,6 @@ void amqp_publisher::worker::run() {
 
 void amqp_publisher::worker::connect() {
   session_ = std::make_unique<amqp_session>(p_.target_, bounded(clock::now() + connect_timeout), p_.cutter_);
-  window_ = confirm_window();
-  last_sent_ = 0;
   count_pending();
   update([](stats& s) { s.connected = true; });
   if (said_connected_) return;
@@ -155,20 +162,24 @@ void amqp_publisher::worker::deliver() {
 
 size_t amqp_publisher::worker::fill() {
   size_t room = window - window_.size();
-  if (room == 0) return 0;
+  if (room == 0 || window_.bytes() >= window_bytes) return 0;
   auto rows = store_->outbox_after(last_sent_, room);
-  if (!rows.empty() && window_.empty()) waiting_since_ = clock::now();
+  if (rows.empty()) return 0;
+  drained_ = false;
+  if (window_.empty()) waiting_since_ = clock::now();
+  // Declares first: a broker that blocks publishers stops reading, and a declare (a round
+  // trip) after a publish would then wait for the RPC timeout.
+  for (auto& row : rows) session_->declare(row.queue);
+  size_t sent = 0;
   for (auto& row : rows) {
-    session_->declare(row.queue);
+    if (sent > 0 && window_.bytes() + row.body.size() > window_bytes) break;
     session_->publish(row.queue, row.body);
-    window_.sent(row.id);
+    window_.sent(row.id, row.body.size());
     last_sent_ = row.id;
+    ++sent;
+    update([](stats& s) { ++s.published; });
   }
-  if (!rows.empty()) {
-    drained_ = false;
-    update([&](stats& s) { s.published += rows.size(); });
-  }
-  return rows.size();
+  return sent;
 }
 
 /// Everything sent is confirmed and the outbox has no more: wait for wake() or the idle check.
@@ -179,7 +190,10 @@ void amqp_publisher::worker::idle() {
   last_key_.clear();
   if (stopping()) return;
   // Watching the socket too: a broker that closes an idle connection is noticed at once.
-  if (session_->wait(p_.wake_fd_, clock::now() + idle_check)) session_->read_confirms([](uint64_t, bool) {});
+  if (session_->wait(p_.wake_fd_, clock::now() + idle_check)) {
+    session_->read_confirms([](uint64_t, bool) {});
+    note_blocked();
+  }
   drain_wake_fd();
 }
 
@@ -187,6 +201,9 @@ void amqp_publisher::worker::await_confirms() {
   auto deadline = waiting_since_ + confirm_timeout;
   if (session_->wait(p_.wake_fd_, bounded(deadline))) {
     session_->read_confirms([this](uint64_t tag, bool multiple) { on_ack(tag, multiple); });
+    note_blocked();
+  } else if (!session_->blocked().empty()) {
+    waiting_since_ = clock::now();  // it told us why it is quiet: reconnecting would not help
   } else if (clock::now() >= deadline) {
     throw amqp_failure("no confirm from the broker for " + config::format_duration(as_ms(confirm_timeout)) +
                        " (is it short of memory or disk?)");
@@ -203,6 +220,16 @@ void amqp_publisher::worker::on_ack(uint64_t tag, bool multiple) {
   delay_ = first_delay;
   last_key_.clear();
   update([&](stats& s) { s.confirmed += newly; });
+}
+
+/// Logs when the broker starts or stops blocking publishers (connection.blocked).
+void amqp_publisher::worker::note_blocked() {
+  const std::string& why = session_->blocked();
+  if (why == said_blocked_) return;
+  said_blocked_ = why;
+  if (why.empty()) return p_.log_("info", "amqp: " + p_.target_.redacted() + " accepts reports again");
+  p_.log_("warn", "amqp: " + p_.target_.redacted() + " blocks publishing (" + why +
+                      "); reports wait on disk until it recovers");
 }
 
 /// Removes the confirmed rows: at once when `now`, else once a batch is worth a commit.
@@ -222,9 +249,15 @@ void amqp_publisher::worker::count_pending() {
   update([&](stats& s) { s.pending = pending_; });
 }
 
-void amqp_publisher::worker::on_failure(const std::string& reason, bool needs_fix) {
-  bool was_connected = session_ != nullptr;
+bool amqp_publisher::worker::nothing_waiting() {
+  count_pending();
+  drained_ = pending_ == 0;
+  return drained_;
+}
+
+void amqp_publisher::worker::on_failure(const std::string& verb, const std::string& reason, bool needs_fix) {
   session_.reset();
+  said_blocked_.clear();
   window_ = confirm_window();
   last_sent_ = 0;  // resend everything still in the outbox, oldest first
   update([&](stats& s) {
@@ -236,15 +269,15 @@ void amqp_publisher::worker::on_failure(const std::string& reason, bool needs_fi
     remove_confirmed(true);  // what the broker confirmed before the failure is safe
     count_pending();
   } catch (const std::exception&) {
-    store_.reset();  // reported on the next round, by run()
+    store_.reset();  // reported by the next round
   }
   drained_ = pending_ == 0 && store_.has_value();
-  std::string verb = !store_ ? "read the outbox in " + p_.store_file_.string()
-                     : was_connected ? "deliver reports to " + p_.target_.redacted()
-                                     : "connect to " + p_.target_.redacted();
+  // Past the drain deadline the failure is our own doing (stop() cut the socket); finish()
+  // says what is left.
+  if (finished()) return;
   std::string line = "amqp: unable to " + verb + ": " + reason;
   if (store_) line += "; reports wait on disk (" + std::to_string(pending_) + " pending)";
-  if (!finished()) line += ", retrying in " + config::format_duration(as_ms(delay_));
+  line += ", retrying in " + config::format_duration(as_ms(delay_));
   say(needs_fix ? "error" : "warn", verb + reason, line);
   back_off();
 }
@@ -302,6 +335,7 @@ void amqp_publisher::worker::drain_wake_fd() {
 
 amqp_publisher::amqp_publisher(amqp_target target, std::filesystem::path store_file, log_fn log)
     : target_(std::move(target)), store_file_(std::move(store_file)), log_(std::move(log)) {
+  if (!log_) log_ = [](std::string_view, std::string) {};
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "amqp publisher: eventfd");
 }
@@ -355,7 +389,11 @@ amqp_publisher::stats amqp_publisher::snapshot() const {
 }
 
 void amqp_publisher::run() {
-  worker(*this).run();
+  try {
+    worker(*this).run();
+  } catch (...) {
+    // Only the log callback itself can throw this far; the supervisor must go on regardless.
+  }
   std::lock_guard lock(mutex_);
   exited_ = true;
   exited_cv_.notify_all();

@@ -28,6 +28,9 @@ class amqp_publisher {
 
   /// Unconfirmed messages in flight at most; 500 gets ~25k msg/s on loopback (REFERENCE §3).
   static constexpr size_t window = 500;
+  /// ... and their bodies' bytes at most (one message may exceed it). Small enough for socket
+  /// buffers, so a broker that stops reading (connection.blocked) does not wedge a send.
+  static constexpr size_t window_bytes = 1 << 20;
 
   /// Opens nothing yet: the store (its own SQLite connection) and the broker connection belong
   /// to the thread that start() creates.

@@ -25,9 +25,10 @@ namespace {
 
 using clock = amqp_session::clock;
 
-// Each broker round trip (declare, channel open) gets this long; a broker that takes longer
-// is treated as gone, and the publisher reconnects.
-constexpr std::chrono::seconds rpc_timeout{10};
+// Each broker round trip (queue.declare, channel.open) gets this long; a broker that takes
+// longer is treated as gone, and the publisher reconnects. Generous, because a broker short of
+// memory stops reading from publishing connections, and declares wait behind that.
+constexpr std::chrono::seconds rpc_timeout{30};
 
 timeval to_timeval(clock::duration d) {
   auto us = std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(d).count());
@@ -46,6 +47,21 @@ std::string os_error(int err) {
 }
 
 std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
+
+/// The broker's reply text, without its final full stop (our line goes on after it).
+std::string reply_text(amqp_bytes_t b) {
+  std::string s = text(b);
+  if (s.ends_with('.')) s.pop_back();
+  return s;
+}
+
+/// rabbitmq-c's words for `status`; for a socket error, the OS's (errno is still the one of
+/// the failed send or recv: call this right after the failing call).
+std::string library_error(int status) {
+  int err = errno;
+  if (status == AMQP_STATUS_SOCKET_ERROR && err != 0) return os_error(err);
+  return amqp_error_string2(status);
+}
 
 /// Reads the connect result of a non-blocking socket: 0 or an errno value.
 int connect_result(int fd, clock::time_point deadline) {
@@ -92,6 +108,32 @@ int tcp_connect(const amqp_target& t, clock::time_point deadline, socket_cutter&
   throw amqp_failure(err == ETIMEDOUT ? "no answer within the connect timeout" : os_error(err));
 }
 
+amqp_table_entry_t bool_entry(const char* key, bool v) {
+  amqp_table_entry_t e{};
+  e.key = amqp_cstring_bytes(key);
+  e.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  e.value.value.boolean = v;
+  return e;
+}
+
+/// Logs in announcing the connection.blocked capability, so that a broker short of memory or
+/// disk says so (connection.blocked) instead of just going quiet; named for the management UI.
+amqp_rpc_reply_t login(amqp_connection_state_t c, const amqp_target& t) {
+  amqp_table_entry_t capabilities[] = {bool_entry("connection.blocked", true)};
+  amqp_table_entry_t props[2]{};
+  props[0].key = amqp_cstring_bytes("capabilities");
+  props[0].value.kind = AMQP_FIELD_KIND_TABLE;
+  props[0].value.value.table = amqp_table_t{1, capabilities};
+  props[1].key = amqp_cstring_bytes("connection_name");
+  props[1].value.kind = AMQP_FIELD_KIND_UTF8;
+  props[1].value.value.bytes = amqp_cstring_bytes("taskmux reports");
+  amqp_table_t table{2, props};
+  // Heartbeat 0: rabbitmq-c only services heartbeats inside its own calls, and an idle
+  // publisher makes none; a dead peer shows up as a failed publish or a confirm timeout.
+  return amqp_login_with_properties(c, t.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE, 0, &table,
+                                    AMQP_SASL_METHOD_PLAIN, t.user.c_str(), t.password.c_str());
+}
+
 /// Throws for anything but a normal reply; `what` names the AMQP method that failed.
 void check(amqp_connection_state_t c, amqp_rpc_reply_t r, const std::string& what) {
   switch (r.reply_type) {
@@ -100,7 +142,7 @@ void check(amqp_connection_state_t c, amqp_rpc_reply_t r, const std::string& wha
     case AMQP_RESPONSE_NONE:
       throw amqp_failure(what + ": no reply from the broker");
     case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-      throw amqp_failure(what + ": " + amqp_error_string2(r.library_error));
+      throw amqp_failure(what + ": " + library_error(r.library_error));
     case AMQP_RESPONSE_SERVER_EXCEPTION:
       break;
   }
@@ -109,13 +151,13 @@ void check(amqp_connection_state_t c, amqp_rpc_reply_t r, const std::string& wha
   if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
     auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
     code = m->reply_code;
-    reason = text(m->reply_text);
+    reason = reply_text(m->reply_text);
     amqp_connection_close_ok_t ok{};
     amqp_send_method(c, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
   } else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
     auto* m = static_cast<amqp_channel_close_t*>(r.reply.decoded);
     code = m->reply_code;
-    reason = text(m->reply_text);
+    reason = reply_text(m->reply_text);
   } else {
     reason = "unexpected reply from the broker";
   }
@@ -152,12 +194,7 @@ amqp_session::amqp_session(const amqp_target& target, clock::time_point deadline
   timeval rpc = to_timeval(rpc_timeout);
   amqp_set_handshake_timeout(conn_.get(), &handshake);
   amqp_set_rpc_timeout(conn_.get(), &rpc);
-  // Heartbeat 0: rabbitmq-c only services heartbeats inside its own calls, and an idle
-  // publisher makes none; a dead peer shows up as a failed publish or a confirm timeout.
-  check(conn_.get(),
-        amqp_login(conn_.get(), target.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE, 0, AMQP_SASL_METHOD_PLAIN,
-                   target.user.c_str(), target.password.c_str()),
-        "login");
+  check(conn_.get(), login(conn_.get(), target), "login");
   amqp_channel_open(conn_.get(), 1);
   check(conn_.get(), amqp_get_rpc_reply(conn_.get()), "channel.open");
   amqp_confirm_select(conn_.get(), 1);
@@ -182,7 +219,7 @@ void amqp_session::publish(const std::string& queue, std::string_view body) {
   amqp_bytes_t bytes{body.size(), const_cast<char*>(body.data())};
   int rc = amqp_basic_publish(conn_.get(), 1, amqp_empty_bytes, amqp_cstring_bytes(queue.c_str()),
                               /*mandatory=*/1, /*immediate=*/0, &props, bytes);
-  if (rc != AMQP_STATUS_OK) throw amqp_failure(std::string("basic.publish: ") + amqp_error_string2(rc));
+  if (rc != AMQP_STATUS_OK) throw amqp_failure("basic.publish: " + library_error(rc));
 }
 
 bool amqp_session::wait(int wake_fd, clock::time_point deadline) {
@@ -201,7 +238,7 @@ void amqp_session::read_confirms(const std::function<void(uint64_t, bool)>& on_a
     timeval now{0, 0};
     int rc = amqp_simple_wait_frame_noblock(conn_.get(), &f, &now);
     if (rc == AMQP_STATUS_TIMEOUT) break;
-    if (rc != AMQP_STATUS_OK) throw amqp_failure(amqp_error_string2(rc));
+    if (rc != AMQP_STATUS_OK) throw amqp_failure(library_error(rc));
     if (f.frame_type != AMQP_FRAME_METHOD) continue;  // header and body of a basic.return
     amqp_method_t& m = f.payload.method;
     switch (m.id) {
@@ -215,8 +252,16 @@ void amqp_session::read_confirms(const std::function<void(uint64_t, bool)>& on_a
       case AMQP_BASIC_RETURN_METHOD: {
         auto* ret = static_cast<amqp_basic_return_t*>(m.decoded);
         throw amqp_failure("the broker returned a report for queue " + text(ret->routing_key) + ": " +
-                           text(ret->reply_text));
+                           reply_text(ret->reply_text));
       }
+      case AMQP_CONNECTION_BLOCKED_METHOD: {
+        auto* b = static_cast<amqp_connection_blocked_t*>(m.decoded);
+        blocked_ = b->reason.len ? reply_text(b->reason) : "no reason given";
+        break;
+      }
+      case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        blocked_.clear();
+        break;
       case AMQP_CHANNEL_CLOSE_METHOD:
       case AMQP_CONNECTION_CLOSE_METHOD: {
         amqp_rpc_reply_t r{};

@@ -70,10 +70,14 @@ class amqp_session {
   /// there is something for read_confirms().
   bool wait(int wake_fd, clock::time_point deadline);
   /// Handles every frame received so far without blocking: `on_ack(delivery_tag, multiple)`
-  /// for each basic.ack; basic.nack, basic.return and a channel or connection close throw.
+  /// for each basic.ack; connection.blocked/unblocked update blocked(); basic.nack,
+  /// basic.return and a channel or connection close throw.
   void read_confirms(const std::function<void(uint64_t, bool)>& on_ack);
   /// connection.close, waiting at most `patience` for the broker's reply.
   void close(std::chrono::milliseconds patience);
+  /// Why the broker stopped accepting publishes (connection.blocked: "low on memory"), or ""
+  /// when it accepts them. As of the last read_confirms().
+  const std::string& blocked() const { return blocked_; }
 
  private:
   struct destroy {
@@ -83,6 +87,7 @@ class amqp_session {
 
   std::unique_ptr<amqp_connection_state_t_, destroy> conn_;
   std::unordered_set<std::string> declared_;
+  std::string blocked_;
 };
 
 }  // namespace taskmux::reports

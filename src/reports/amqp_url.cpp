@@ -115,7 +115,8 @@ bool read_host_port(std::string_view hp, amqp_target& t, std::string& error) {
   }
   if (has_port) {
     auto p = parse_port(port);
-    if (!p) return fail(error, "the port \"" + std::string(port) + "\" is not a number from 1 to 65535");
+    // Not quoted: in "amqp://user:password" (host forgotten) the password is what sits there.
+    if (!p) return fail(error, "the port after ':' must be a number from 1 to 65535");
     t.port = *p;
   }
   auto decoded = percent_decode(host, "host", error);

@@ -14,8 +14,12 @@ namespace taskmux::reports {
 /// become safe at different times), so rows are released only up to the oldest unconfirmed one.
 class confirm_window {
  public:
-  /// Records the next publish on the channel (the next delivery tag), carrying outbox row `id`.
-  void sent(int64_t id) { entries_.push_back({id, false}); }
+  /// Records the next publish on the channel (the next delivery tag): outbox row `id`, whose
+  /// body has `bytes` bytes.
+  void sent(int64_t id, size_t bytes = 0) {
+    entries_.push_back({id, bytes, false});
+    bytes_ += bytes;
+  }
 
   /// basic.ack: `tag` alone, or with `multiple` every tag up to it. Returns the outbox id up to
   /// which every row is now confirmed, when that moved; `newly` counts the messages confirmed.
@@ -31,6 +35,7 @@ class confirm_window {
     std::optional<int64_t> through;
     while (!entries_.empty() && entries_.front().confirmed) {
       through = entries_.front().id;
+      bytes_ -= entries_.front().bytes;
       entries_.pop_front();
       ++first_tag_;
     }
@@ -40,6 +45,8 @@ class confirm_window {
   /// Messages published and not yet released (confirmed ones behind an unconfirmed one count).
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
+  /// Body bytes of those messages.
+  size_t bytes() const { return bytes_; }
   /// The outbox id of the oldest message not yet released.
   std::optional<int64_t> oldest() const {
     return entries_.empty() ? std::nullopt : std::optional<int64_t>(entries_.front().id);
@@ -48,9 +55,11 @@ class confirm_window {
  private:
   struct entry {
     int64_t id;
+    size_t bytes;
     bool confirmed;
   };
   std::deque<entry> entries_;
+  size_t bytes_ = 0;
   uint64_t first_tag_ = 1;  ///< delivery tag of entries_.front()
 };
 

@@ -52,6 +52,7 @@ store::store(const std::filesystem::path& file) : file_(file) {
   exec("PRAGMA journal_mode=WAL");
   // FULL: every commit is fsynced, so a committed report survives a power loss too.
   exec("PRAGMA synchronous=FULL");
+  exec("PRAGMA journal_size_limit=16777216");  // the WAL file shrinks back after a burst
   exec(schema);
 }
 
@@ -213,6 +214,11 @@ void store::remove_outbox_through(int64_t id) {
   statement del(prepare("DELETE FROM outbox WHERE id <= ?1"));
   sqlite3_bind_int64(del.get(), 1, id);
   if (sqlite3_step(del.get()) != SQLITE_DONE) fail("outbox delete");
+}
+
+void store::checkpoint() {
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) != SQLITE_OK)
+    fail("checkpoint");
 }
 
 int64_t store::outbox_length() {

@@ -69,6 +69,12 @@ class store {
   void remove_outbox_through(int64_t id);
   int64_t outbox_length();
 
+  /// For the one connection that writes a lot: no checkpoint inside its commits (they would
+  /// stall it for tens of ms); another connection calls checkpoint() instead.
+  void disable_auto_checkpoint() { exec("PRAGMA wal_autocheckpoint=0"); }
+  /// Copies committed WAL frames into the database file without blocking writers (PASSIVE).
+  void checkpoint();
+
  private:
   void exec(const char* sql);
   sqlite3_stmt* prepare(const char* sql);

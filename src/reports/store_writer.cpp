@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <iterator>
+#include <optional>
 
 namespace taskmux::reports {
 
@@ -10,7 +12,9 @@ using namespace std::chrono_literals;
 
 store_writer::store_writer(store s, target t, int retain, log_fn log, std::function<void()> committed)
     : store_(std::move(s)), target_(t), retain_(retain), log_(std::move(log)), committed_(std::move(committed)) {
+  store_.disable_auto_checkpoint();
   thread_ = std::thread([this] { loop(); });
+  checkpointer_ = std::thread([this] { checkpoints(); });
 }
 
 store_writer::~store_writer() { stop(0ms); }
@@ -31,7 +35,9 @@ void store_writer::stop(std::chrono::milliseconds patience) {
     give_up_at_ = std::chrono::steady_clock::now() + patience;
   }
   wake_.notify_one();
+  checkpoint_wake_.notify_one();
   if (thread_.joinable()) thread_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 store_writer::stats store_writer::snapshot() {
@@ -41,11 +47,38 @@ store_writer::stats store_writer::snapshot() {
   return s;
 }
 
-void store_writer::loop() {
-  // Signals belong to the event loop's thread (asio::signal_set); none may interrupt a commit.
+namespace {
+
+/// Signals belong to the event loop's thread (asio::signal_set); none may interrupt a commit.
+void block_signals() {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
+}
+
+}  // namespace
+
+void store_writer::checkpoints() {
+  block_signals();
+  std::optional<store> own;
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    checkpoint_wake_.wait_for(lock, 500ms);
+    if (!uncheckpointed_ || stopping_) continue;
+    uncheckpointed_ = false;
+    lock.unlock();
+    try {
+      if (!own) own.emplace(store_.file());
+      own->checkpoint();
+    } catch (const store_error&) {
+      // The writer reports disk trouble; a missed checkpoint only lets the WAL grow.
+    }
+    lock.lock();
+  }
+}
+
+void store_writer::loop() {
+  block_signals();
 
   std::vector<outgoing> batch;
   std::string last_error;
@@ -55,10 +88,13 @@ void store_writer::loop() {
     wake_.wait(lock, [this, &batch] { return stopping_ || !pending_.empty() || !batch.empty(); });
     if (batch.empty() && pending_.empty()) return;  // stopping, and everything is on disk
     // A batch that failed before is kept and retried first, with newer reports behind it.
-    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+    // Swapped, not copied: the poster (the event loop) never waits for a long move.
+    if (batch.empty()) batch.swap(pending_);
+    else batch.insert(batch.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
     pending_.clear();
     lock.unlock();
     std::string error;
+    auto began = std::chrono::steady_clock::now();
     try {
       if (target_ == target::queues) store_.append(batch, retain_);
       else store_.append_outbox(batch);
@@ -73,6 +109,9 @@ void store_writer::loop() {
       lock.lock();
       stats_.committed += batch.size();
       ++stats_.batches;
+      stats_.slowest_commit_ms = std::max(
+          stats_.slowest_commit_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count());
+      uncheckpointed_ = true;
       batch.clear();
       continue;
     }

@@ -40,11 +40,14 @@ class store_writer {
     uint64_t committed = 0;
     uint64_t batches = 0;
     size_t pending = 0;
+    double slowest_commit_ms = 0;  ///< one transaction, fsync included
   };
   stats snapshot();
 
  private:
   void loop();
+  /// Checkpoints the WAL from a connection of its own, so commits never wait for it.
+  void checkpoints();
 
   store store_;
   target target_;
@@ -58,7 +61,10 @@ class store_writer {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point give_up_at_{};
   stats stats_;
+  bool uncheckpointed_ = false;  ///< commits since the last checkpoint
+  std::condition_variable checkpoint_wake_;
   std::thread thread_;
+  std::thread checkpointer_;
 };
 
 }  // namespace taskmux::reports

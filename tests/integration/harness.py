@@ -3,7 +3,9 @@ control socket per test, output collected, waits with deadlines, and every proce
 started (found by a marker in its environment) killed at the end."""
 import json
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -62,11 +64,42 @@ def processes_with_env(needle):
     return found
 
 
+def read_queues(state_dir, queue=None):
+    """[(id, queue, body as parsed JSON)] from `<state_dir>/queues.db`, oldest first, read with
+    python's own sqlite3 (an independent client, read-only); [] while there is no store yet.
+    Bodies that are not JSON (pushed by hand) stay strings."""
+    path = Path(state_dir) / "queues.db"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        sql, args = "SELECT id, queue, body FROM message ORDER BY id", ()
+        if queue is not None:
+            sql, args = "SELECT id, queue, body FROM message WHERE queue = ? ORDER BY id", (queue,)
+        try:
+            rows = db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as e:
+            if "no such table" not in str(e):  # created, schema not committed yet
+                raise
+            rows = []
+    finally:
+        db.close()
+    out = []
+    for id_, q, body in rows:
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+        out.append((id_, q, body))
+    return out
+
+
 class Supervisor:
     """taskmux run on a config written into a fresh temp dir."""
 
-    def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True):
-        self.dir = Path(tempfile.mkdtemp(prefix="taskmux-test-"))
+    def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True, dir=None):
+        # `dir`: run in the dir of an earlier Supervisor (same state_dir, e.g. after a crash).
+        self.dir = Path(dir) if dir is not None else Path(tempfile.mkdtemp(prefix="taskmux-test-"))
         self.mark = "TEST_MARK=" + uuid.uuid4().hex
         self.socket = self.dir / "state" / "control.sock"
         head = supervisor_table or 'name = "test"\nshutdown_timeout = "20s"'
@@ -123,6 +156,10 @@ class Supervisor:
         if not doc:
             return []
         return [r for r in doc["tasks"] if task is None or r["task"] == task]
+
+    def messages(self, queue=None):
+        """What the embedded queue store holds (see read_queues)."""
+        return read_queues(self.dir / "state", queue)
 
     # --- waiting --------------------------------------------------------------------------
     def wait_for(self, predicate, timeout=10.0, what="condition"):
@@ -190,6 +227,7 @@ class Supervisor:
                 r.join(5)
         self.proc.stdout.close()
         self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class TaskmuxTest(unittest.TestCase):

@@ -1,0 +1,118 @@
+// The embedded queue store: order, pop, retain with its drop counter, the outbox, and that
+// what was committed is there for the next connection (another process, a restart).
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "reports/store.hpp"
+
+namespace {
+
+using namespace taskmux::reports;
+namespace fs = std::filesystem;
+
+struct temp_store {
+  fs::path dir = fs::temp_directory_path() / ("taskmux-store-" + std::to_string(::getpid()) + "-" +
+                                              std::to_string(reinterpret_cast<uintptr_t>(this)));
+  temp_store() { fs::create_directories(dir); }
+  ~temp_store() { fs::remove_all(dir); }
+  fs::path file() const { return store::file_in(dir); }
+};
+
+std::vector<std::string> bodies(const std::vector<stored_message>& ms) {
+  std::vector<std::string> out;
+  for (auto& m : ms) out.push_back(m.body);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("messages come back in the order they went in, per queue") {
+  temp_store t;
+  store s(t.file());
+  s.append({{"a", "1"}, {"b", "x"}, {"a", "2"}}, 0);
+  s.append({{"a", "3"}}, 0);
+  CHECK(bodies(s.tail("a", 0)) == std::vector<std::string>{"1", "2", "3"});
+  CHECK(bodies(s.tail("a", 2)) == std::vector<std::string>{"2", "3"});
+  CHECK(bodies(s.tail("b", 10)) == std::vector<std::string>{"x"});
+  CHECK(s.tail("none", 10).empty());
+  auto all = s.tail("a", 0);
+  CHECK(bodies(s.tail("a", 0, all[0].id)) == std::vector<std::string>{"2", "3"});
+}
+
+TEST_CASE("pop takes the oldest and says when the queue is empty") {
+  temp_store t;
+  store s(t.file());
+  s.push("q", "first");
+  s.push("q", "second");
+  CHECK(s.pop("q")->body == "first");
+  CHECK(s.pop("q")->body == "second");
+  CHECK_FALSE(s.pop("q").has_value());
+  auto list = s.list();
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].length == 0);
+}
+
+TEST_CASE("retain keeps the newest messages and counts the dropped ones") {
+  temp_store t;
+  store s(t.file());
+  for (int batch = 0; batch < 4; ++batch) {
+    std::vector<outgoing> b;
+    for (int i = 0; i < 5; ++i) b.push_back({"q", std::to_string(batch * 5 + i)});
+    b.push_back({"other", "o"});
+    s.append(b, 7);
+  }
+  CHECK(bodies(s.tail("q", 0)) == std::vector<std::string>{"13", "14", "15", "16", "17", "18", "19"});
+  auto list = s.list();
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].name == "other");
+  CHECK(list[0].length == 4);
+  CHECK(list[0].dropped == 0);
+  CHECK(list[1].name == "q");
+  CHECK(list[1].length == 7);
+  CHECK(list[1].dropped == 13);
+}
+
+TEST_CASE("a second connection sees what the first committed, and ids are never reused") {
+  temp_store t;
+  int64_t last_id = 0;
+  {
+    store writer(t.file());
+    writer.append({{"q", "a"}, {"q", "b"}}, 0);
+    store reader(t.file());
+    auto seen = reader.tail("q", 0);
+    REQUIRE(seen.size() == 2);
+    last_id = seen.back().id;
+    CHECK(reader.pop("q")->body == "a");
+    CHECK(reader.pop("q")->body == "b");
+  }
+  store again(t.file());
+  again.push("q", "c");
+  auto now = again.tail("q", 0);
+  REQUIRE(now.size() == 1);
+  CHECK(now[0].id > last_id);
+}
+
+TEST_CASE("the outbox hands out messages in order and forgets confirmed ones") {
+  temp_store t;
+  store s(t.file());
+  s.append_outbox({{"_status_a", "1"}, {"_fault_a", "2"}, {"_status_a", "3"}});
+  auto first = s.outbox_after(0, 2);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].queue == "_status_a");
+  CHECK(first[1].body == "2");
+  s.remove_outbox_through(first[1].id);
+  CHECK(s.outbox_length() == 1);
+  auto rest = s.outbox_after(0, 10);
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].body == "3");
+  CHECK(s.list().empty());  // the outbox is not a queue of its own
+}
+
+TEST_CASE("an unusable file is an error that names it") {
+  CHECK_THROWS_WITH_AS(store("/proc/no-such-dir/queues.db"), doctest::Contains("/proc/no-such-dir/queues.db"),
+                       store_error);
+}
