@@ -26,8 +26,6 @@ std::string body(uint64_t seq) {
          std::to_string(seq) + R"(,"message":"exited with code 3 after 1ms; restarting in 191ms"})";
 }
 
-double ms(clock_type::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
 struct run_result {
   double seconds, per_second, post_p99_us, post_max_us, worst_lag_ms, slowest_commit_ms;
   uint64_t batches;

@@ -15,6 +15,7 @@
 #include "config/read_task.hpp"
 #include "config/table_reader.hpp"
 #include "config/validate.hpp"
+#include "reports/amqp_url.hpp"
 
 namespace taskmux::config {
 namespace {
@@ -61,8 +62,8 @@ void read_reports(table_reader r, config& c) {
   if (auto b = r.one_of("backend", {"embedded", "amqp"}))
     rep.backend = *b == "amqp" ? report_backend::amqp : report_backend::embedded;
   if (auto u = r.string("url")) {
-    if (!u->starts_with("amqp://") && !u->starts_with("amqps://"))
-      r.error("url", "url must start with amqp:// or amqps://");
+    std::string why;
+    if (!taskmux::reports::parse_amqp_url(*u, why)) r.error("url", why);
     rep.url = *u;
   }
   if (auto n = r.integer("retain", 1, 100'000'000)) rep.retain = static_cast<int>(*n);

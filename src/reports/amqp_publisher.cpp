@@ -37,7 +37,9 @@ constexpr auto removal_batch_time = 100ms;
 // stop() cuts the socket when the thread is still busy this long after the drain deadline.
 constexpr auto cut_grace = 1s;
 
-std::chrono::milliseconds as_ms(clock::duration d) { return std::chrono::ceil<std::chrono::milliseconds>(d); }
+std::chrono::milliseconds as_ms(clock::duration d) {
+  return std::chrono::ceil<std::chrono::milliseconds>(d);
+}
 
 }  // namespace
 
@@ -79,7 +81,7 @@ class amqp_publisher::worker {
   std::optional<store> store_;
   std::unique_ptr<amqp_session> session_;
   confirm_window window_;
-  int64_t last_sent_ = 0;                    // outbox id of the newest row sent on this session
+  int64_t last_sent_ = 0;                     // outbox id of the newest row sent on this session
   std::optional<int64_t> confirmed_through_;  // confirmed, not yet removed from the outbox
   uint64_t unremoved_ = 0;
   clock::time_point last_removal_{};
@@ -123,7 +125,10 @@ clock::time_point amqp_publisher::worker::bounded(clock::time_point t) const {
 void amqp_publisher::worker::run() {
   while (!finished()) {
     try {
-      if (!store_) store_.emplace(p_.store_file_);
+      if (!store_) {
+        store_.emplace(p_.store_file_);
+        count_pending();
+      }
       if (!session_) {
         // Stopping with nothing to deliver: no need to find out whether the broker is there.
         if (stopping() && nothing_waiting()) continue;
@@ -131,8 +136,8 @@ void amqp_publisher::worker::run() {
       }
       deliver();
     } catch (const amqp_failure& e) {
-      on_failure((session_ ? "deliver reports to " : "connect to ") + p_.target_.redacted(), e.what(),
-                 e.needs_fix);
+      on_failure((session_ ? "deliver reports to " : "connect to ") + p_.target_.redacted(),
+                 e.what(), e.needs_fix);
     } catch (const std::exception& e) {
       // store_error, or anything else: never let it end the thread (or the supervisor).
       store_.reset();
@@ -143,7 +148,8 @@ void amqp_publisher::worker::run() {
 }
 
 void amqp_publisher::worker::connect() {
-  session_ = std::make_unique<amqp_session>(p_.target_, bounded(clock::now() + connect_timeout), p_.cutter_);
+  session_ = std::make_unique<amqp_session>(p_.target_, bounded(clock::now() + connect_timeout),
+                                            p_.cutter_);
   count_pending();
   update([](stats& s) { s.connected = true; });
   if (said_connected_) return;
@@ -169,7 +175,8 @@ size_t amqp_publisher::worker::fill() {
   if (window_.empty()) waiting_since_ = clock::now();
   // Declares first: a broker that blocks publishers stops reading, and a declare (a round
   // trip) after a publish would then wait for the RPC timeout.
-  for (auto& row : rows) session_->declare(row.queue);
+  for (auto& row : rows)
+    session_->declare(row.queue);
   size_t sent = 0;
   for (auto& row : rows) {
     if (sent > 0 && window_.bytes() + row.body.size() > window_bytes) break;
@@ -198,18 +205,18 @@ void amqp_publisher::worker::idle() {
 }
 
 void amqp_publisher::worker::await_confirms() {
-  auto deadline = waiting_since_ + confirm_timeout;
-  if (session_->wait(p_.wake_fd_, bounded(deadline))) {
+  if (session_->wait(p_.wake_fd_, bounded(waiting_since_ + confirm_timeout))) {
     session_->read_confirms([this](uint64_t tag, bool multiple) { on_ack(tag, multiple); });
     note_blocked();
-  } else if (!session_->blocked().empty()) {
-    waiting_since_ = clock::now();  // it told us why it is quiet: reconnecting would not help
-  } else if (clock::now() >= deadline) {
-    throw amqp_failure("no confirm from the broker for " + config::format_duration(as_ms(confirm_timeout)) +
-                       " (is it short of memory or disk?)");
   }
   drain_wake_fd();
   remove_confirmed(false);
+  // A broker that told us why it is quiet (connection.blocked) is waited for: reconnecting
+  // would not help.
+  if (!session_->blocked().empty()) waiting_since_ = clock::now();
+  if (!window_.empty() && clock::now() >= waiting_since_ + confirm_timeout)
+    throw amqp_failure("no confirm from the broker for " +
+                       config::format_duration(as_ms(confirm_timeout)) + " (is it hung?)");
 }
 
 void amqp_publisher::worker::on_ack(uint64_t tag, bool multiple) {
@@ -227,7 +234,8 @@ void amqp_publisher::worker::note_blocked() {
   const std::string& why = session_->blocked();
   if (why == said_blocked_) return;
   said_blocked_ = why;
-  if (why.empty()) return p_.log_("info", "amqp: " + p_.target_.redacted() + " accepts reports again");
+  if (why.empty())
+    return p_.log_("info", "amqp: " + p_.target_.redacted() + " accepts reports again");
   p_.log_("warn", "amqp: " + p_.target_.redacted() + " blocks publishing (" + why +
                       "); reports wait on disk until it recovers");
 }
@@ -255,7 +263,8 @@ bool amqp_publisher::worker::nothing_waiting() {
   return drained_;
 }
 
-void amqp_publisher::worker::on_failure(const std::string& verb, const std::string& reason, bool needs_fix) {
+void amqp_publisher::worker::on_failure(const std::string& verb, const std::string& reason,
+                                        bool needs_fix) {
   session_.reset();
   said_blocked_.clear();
   window_ = confirm_window();
@@ -295,7 +304,8 @@ void amqp_publisher::worker::back_off() {
 }
 
 /// Logs `line` unless it says what was said last (`key`) less than `reminder` ago.
-void amqp_publisher::worker::say(std::string_view level, const std::string& key, const std::string& line) {
+void amqp_publisher::worker::say(std::string_view level, const std::string& key,
+                                 const std::string& line) {
   auto now = clock::now();
   if (key == last_key_ && now - last_said_ < reminder) return;
   last_key_ = key;
@@ -337,7 +347,8 @@ amqp_publisher::amqp_publisher(amqp_target target, std::filesystem::path store_f
     : target_(std::move(target)), store_file_(std::move(store_file)), log_(std::move(log)) {
   if (!log_) log_ = [](std::string_view, std::string) {};
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "amqp publisher: eventfd");
+  if (wake_fd_ < 0)
+    throw std::system_error(errno, std::generic_category(), "amqp publisher: eventfd");
 }
 
 amqp_publisher::~amqp_publisher() {

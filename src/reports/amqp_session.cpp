@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -46,7 +47,9 @@ std::string os_error(int err) {
   return s;
 }
 
-std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
+std::string text(amqp_bytes_t b) {
+  return std::string(static_cast<const char*>(b.bytes), b.len);
+}
 
 /// The broker's reply text, without its final full stop (our line goes on after it).
 std::string reply_text(amqp_bytes_t b) {
@@ -66,9 +69,9 @@ std::string library_error(int status) {
 /// Reads the connect result of a non-blocking socket: 0 or an errno value.
 int connect_result(int fd, clock::time_point deadline) {
   pollfd p{fd, POLLOUT, 0};
-  int n;
-  do n = ::poll(&p, 1, ms_until(deadline));
-  while (n < 0 && errno == EINTR);
+  int n = ::poll(&p, 1, ms_until(deadline));
+  while (n < 0 && errno == EINTR)
+    n = ::poll(&p, 1, ms_until(deadline));
   if (n < 0) return errno;
   if (n == 0) return ETIMEDOUT;
   int err = 0;
@@ -84,7 +87,8 @@ int tcp_connect(const amqp_target& t, clock::time_point deadline, socket_cutter&
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(t.host.c_str(), std::to_string(t.port).c_str(), &hints, &found); rc != 0)
+  if (int rc = ::getaddrinfo(t.host.c_str(), std::to_string(t.port).c_str(), &hints, &found);
+      rc != 0)
     throw amqp_failure("cannot resolve host \"" + t.host + "\": " + ::gai_strerror(rc));
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
   int err = EADDRNOTAVAIL;
@@ -161,8 +165,8 @@ void check(amqp_connection_state_t c, amqp_rpc_reply_t r, const std::string& wha
   } else {
     reason = "unexpected reply from the broker";
   }
-  bool needs_fix = code == AMQP_ACCESS_REFUSED || code == AMQP_NOT_ALLOWED || code == AMQP_NOT_FOUND ||
-                   code == AMQP_PRECONDITION_FAILED;
+  bool needs_fix = code == AMQP_ACCESS_REFUSED || code == AMQP_NOT_ALLOWED ||
+                   code == AMQP_NOT_FOUND || code == AMQP_PRECONDITION_FAILED;
   throw amqp_failure(what + ": " + reason, needs_fix);
 }
 
@@ -184,7 +188,8 @@ void amqp_session::destroy::operator()(amqp_connection_state_t_* c) const {
   amqp_destroy_connection(c);
 }
 
-amqp_session::amqp_session(const amqp_target& target, clock::time_point deadline, socket_cutter& cutter)
+amqp_session::amqp_session(const amqp_target& target, clock::time_point deadline,
+                           socket_cutter& cutter)
     : conn_(amqp_new_connection(), destroy{&cutter}) {
   if (!conn_) throw amqp_failure("out of memory");
   amqp_socket_t* socket = amqp_tcp_socket_new(conn_.get());
@@ -205,8 +210,8 @@ amqp_session::~amqp_session() = default;
 
 void amqp_session::declare(const std::string& queue) {
   if (declared_.contains(queue)) return;
-  amqp_queue_declare(conn_.get(), 1, amqp_cstring_bytes(queue.c_str()), /*passive=*/0, /*durable=*/1,
-                     /*exclusive=*/0, /*auto_delete=*/0, amqp_empty_table);
+  amqp_queue_declare(conn_.get(), 1, amqp_cstring_bytes(queue.c_str()), /*passive=*/0,
+                     /*durable=*/1, /*exclusive=*/0, /*auto_delete=*/0, amqp_empty_table);
   check(conn_.get(), amqp_get_rpc_reply(conn_.get()), "queue.declare " + queue);
   declared_.insert(queue);
 }
@@ -251,8 +256,8 @@ void amqp_session::read_confirms(const std::function<void(uint64_t, bool)>& on_a
         throw amqp_failure("the broker could not store a report (basic.nack)");
       case AMQP_BASIC_RETURN_METHOD: {
         auto* ret = static_cast<amqp_basic_return_t*>(m.decoded);
-        throw amqp_failure("the broker returned a report for queue " + text(ret->routing_key) + ": " +
-                           reply_text(ret->reply_text));
+        throw amqp_failure("the broker returned a report for queue " + text(ret->routing_key) +
+                           ": " + reply_text(ret->reply_text));
       }
       case AMQP_CONNECTION_BLOCKED_METHOD: {
         auto* b = static_cast<amqp_connection_blocked_t*>(m.decoded);
@@ -267,8 +272,9 @@ void amqp_session::read_confirms(const std::function<void(uint64_t, bool)>& on_a
         amqp_rpc_reply_t r{};
         r.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
         r.reply = m;
-        check(conn_.get(), r, "the broker closed the " +
-                                  std::string(m.id == AMQP_CHANNEL_CLOSE_METHOD ? "channel" : "connection"));
+        check(conn_.get(), r,
+              "the broker closed the " +
+                  std::string(m.id == AMQP_CHANNEL_CLOSE_METHOD ? "channel" : "connection"));
         break;
       }
       default:

@@ -15,7 +15,8 @@ int hex_value(char c) {
 }
 
 /// Decodes %XX; names `what` (never the text itself: it may be the password) in the error.
-std::optional<std::string> percent_decode(std::string_view s, const char* what, std::string& error) {
+std::optional<std::string> percent_decode(std::string_view s, const char* what,
+                                          std::string& error) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -57,7 +58,8 @@ std::string percent_encode(std::string_view s) {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -111,7 +113,8 @@ bool read_host_port(std::string_view hp, amqp_target& t, std::string& error) {
     port = hp.substr(colon + 1);
     has_port = true;
     if (port.find(':') != std::string_view::npos)
-      return fail(error, "the host has more than one ':' (write an IPv6 address in brackets: [::1])");
+      return fail(error,
+                  "the host has more than one ':' (write an IPv6 address in brackets: [::1])");
   }
   if (has_port) {
     auto p = parse_port(port);
@@ -122,8 +125,10 @@ bool read_host_port(std::string_view hp, amqp_target& t, std::string& error) {
   auto decoded = percent_decode(host, "host", error);
   if (!decoded) return false;
   if (decoded->empty()) return fail(error, "the URL names no host (amqp://HOST[:PORT]/VHOST)");
-  if (std::any_of(decoded->begin(), decoded->end(), [](unsigned char c) { return c <= ' ' || c == 127; }))
-    return fail(error, "the host \"" + percent_encode(*decoded) + "\" contains a space or control character");
+  if (std::any_of(decoded->begin(), decoded->end(),
+                  [](unsigned char c) { return c <= ' ' || c == 127; }))
+    return fail(error, "the host \"" + percent_encode(*decoded) +
+                           "\" contains a space or control character");
   t.host = std::move(*decoded);
   return true;
 }
@@ -132,7 +137,8 @@ bool read_host_port(std::string_view hp, amqp_target& t, std::string& error) {
 bool read_vhost(std::string_view tail, amqp_target& t, std::string& error) {
   if (size_t q = tail.find('?'); q != std::string_view::npos)
     return fail(error, "URL options after '?' are not supported");
-  if (tail.find('#') != std::string_view::npos) return fail(error, "a '#' fragment is not allowed in the URL");
+  if (tail.find('#') != std::string_view::npos)
+    return fail(error, "a '#' fragment is not allowed in the URL");
   if (tail.empty()) return true;
   std::string_view path = tail.substr(1);  // tail starts with '/'
   if (path.find('/') != std::string_view::npos)
@@ -148,7 +154,8 @@ bool read_vhost(std::string_view tail, amqp_target& t, std::string& error) {
 
 std::string amqp_target::redacted() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return "amqp://" + percent_encode(user) + ":***@" + h + ":" + std::to_string(port) + "/" + percent_encode(vhost);
+  return "amqp://" + percent_encode(user) + ":***@" + h + ":" + std::to_string(port) + "/" +
+         percent_encode(vhost);
 }
 
 std::optional<amqp_target> parse_amqp_url(std::string_view url, std::string& error) {
@@ -174,13 +181,15 @@ std::optional<amqp_target> parse_amqp_url(std::string_view url, std::string& err
   // split above then went wrong, and any piece we quoted could be part of the password.
   if (tail.find('@') != std::string_view::npos) {
     error =
-        "the URL has an '@' after the host: percent-encode '/', '?', '#' and '@' in the user name or "
+        "the URL has an '@' after the host: percent-encode '/', '?', '#' and '@' in the user name "
+        "or "
         "password (e.g. %2f), and '@' in the vhost as %40";
     return std::nullopt;
   }
   amqp_target t;
   size_t at = authority.rfind('@');
-  if (at != std::string_view::npos && !read_userinfo(authority.substr(0, at), t, error)) return std::nullopt;
+  if (at != std::string_view::npos && !read_userinfo(authority.substr(0, at), t, error))
+    return std::nullopt;
   std::string_view host_port = at == std::string_view::npos ? authority : authority.substr(at + 1);
   if (!read_host_port(host_port, t, error) || !read_vhost(tail, t, error)) return std::nullopt;
   return t;

@@ -14,12 +14,15 @@
 namespace taskmux::reports {
 
 
+class amqp_publisher;
+
 class pipeline {
  public:
   using log_fn = store_writer::log_fn;
 
   /// Opens the store under state_dir and starts the threads; throws store_error (or
-  /// std::invalid_argument for a bad reports.url) with a readable message.
+  /// std::invalid_argument for a bad reports.url) with a readable message. `log` may be
+  /// called from any of the threads.
   pipeline(const config::config& cfg, log_fn log);
   ~pipeline();
 
@@ -30,6 +33,7 @@ class pipeline {
   void finish(std::chrono::milliseconds drain);
 
  private:
+  std::unique_ptr<amqp_publisher> publisher_;  ///< amqp only; destroyed after the writer
   std::unique_ptr<store_writer> writer_;
   std::unique_ptr<reporter> reporter_;
 };

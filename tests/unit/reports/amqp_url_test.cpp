@@ -122,7 +122,8 @@ TEST_CASE("amqp url: other schemes and a missing scheme are rejected") {
 }
 
 TEST_CASE("amqp url: a port that is not a number from 1 to 65535 is rejected") {
-  for (auto url : {"amqp://h:0", "amqp://h:65536", "amqp://h:abc", "amqp://h:", "amqp://h:12x", "amqp://h:-1"})
+  for (auto url :
+       {"amqp://h:0", "amqp://h:65536", "amqp://h:abc", "amqp://h:", "amqp://h:12x", "amqp://h:-1"})
     CHECK(parse_error(url).find("port") != std::string::npos);
 }
 

@@ -14,7 +14,8 @@ using taskmux::reports::confirm_window;
 /// Rows 10, 20, 30, 40 sent as delivery tags 1..4.
 confirm_window four_sent() {
   confirm_window w;
-  for (int64_t id : {10, 20, 30, 40}) w.sent(id);
+  for (int64_t id : {10, 20, 30, 40})
+    w.sent(id);
   return w;
 }
 
@@ -48,7 +49,7 @@ TEST_CASE("confirm window: an ack ahead of an unconfirmed tag releases nothing y
   CHECK(w.size() == 2);
 }
 
-TEST_CASE("confirm window: a multiple ack covers rows already confirmed singly without counting them twice") {
+TEST_CASE("confirm window: a multiple ack does not count singly confirmed rows twice") {
   auto w = four_sent();
   uint64_t newly = 0;
   w.ack(3, false, newly);
