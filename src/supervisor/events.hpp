@@ -29,6 +29,8 @@ struct event_record {
   int restarts = 0;
   std::string message;  ///< one readable sentence: "exited with code 1 after 0.4s; restarting in 400ms"
   std::vector<std::string> output;  ///< faults: the last lines the instance wrote to stderr
+  std::optional<std::chrono::milliseconds> run_time;  ///< exits and cycles: how long the run lasted
+  std::optional<std::chrono::milliseconds> delay;     ///< backoff: until the next start
 };
 
 class event_sink {

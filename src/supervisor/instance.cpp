@@ -418,6 +418,9 @@ void instance::report(const char* name, route to, std::string message) {
   r.exit = last_exit_;
   r.restarts = restarts_;
   r.message = std::move(message);
+  std::string_view ev(name);
+  if (ev == "exited" || ev == "cycle_succeeded" || ev == "cycle_failed") r.run_time = last_run_time_;
+  if (ev == "backoff" || (ev == "exited" && state_ == state::backoff)) r.delay = pending_delay_;
   if (to == route::fault) {
     // Only this run's words: older runs' lines are in the ring too.
     size_t n = std::min<uint64_t>(fault_output_lines, err_lines_ - err_lines_at_spawn_);

@@ -133,6 +133,13 @@ else
   info "taskmux status (in container) failed, rc=$?: $(head -n1 <<<"$st")"
 fi
 
+# the demo's reports reach the embedded queues inside the container
+if q=$(timeout 10 podman exec "$NAME" /usr/local/bin/taskmux queue ls 2>&1) && grep -q '^_status_web ' <<<"$q"; then
+  pass "reports in the embedded queues: $(awk 'NR > 1 {printf "%s=%s ", $1, $2}' <<<"$q")"
+else
+  fail "no _status_web queue in the container: $(tr '\n' ';' <<<"$q")"
+fi
+
 # --- stop like docker stop: SIGTERM, SIGKILL after 10 s ------------------------------------------
 say "stopping (podman stop -t 10)"
 TIMEFORMAT='podman stop took %R s'

@@ -50,6 +50,16 @@ TEST_CASE("an event message has SPEC's fields") {
   CHECK(m.at("seq") == 42);
   CHECK(m.at("message") == "exited with code 1 after 0.4s; restarting in 400ms");
   CHECK_FALSE(m.contains("stderr"));
+  CHECK_FALSE(m.contains("run_time_s"));
+}
+
+TEST_CASE("exits carry their run time and backoffs their delay, in seconds") {
+  auto r = crash();
+  r.run_time = std::chrono::milliseconds(400);
+  r.delay = std::chrono::milliseconds(1500);
+  auto m = json::parse(reports::event_message(r, {"demo", "x"}, 1)).as_object();
+  CHECK(m.at("run_time_s") == 0.4);
+  CHECK(m.at("delay_s") == 1.5);
 }
 
 TEST_CASE("death by signal has a signal and no exit code; no pid is null") {
