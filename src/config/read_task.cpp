@@ -4,6 +4,7 @@
 
 #include "config/duration.hpp"
 #include "config/signal_names.hpp"
+#include "probes/address.hpp"
 
 namespace taskmux::config {
 namespace {
@@ -90,10 +91,13 @@ void read_ready(table_reader& parent, task& t) {
   }
   table_reader r(*tbl, parent.context());
   if (r.has("tcp")) {
-    if (auto a = r.string("tcp")) t.ready = ready_tcp{*a};
+    if (auto a = r.string("tcp")) {
+      if (!probes::parse_host_port(*a)) r.error("tcp", "ready.tcp must be HOST:PORT (IPv6 as [::1]:PORT)");
+      t.ready = ready_tcp{*a};
+    }
   } else if (r.has("http")) {
     if (auto u = r.string("http")) {
-      if (!u->starts_with("http://")) r.error("http", "ready.http must be an http:// URL");
+      if (!probes::parse_http_url(*u)) r.error("http", "ready.http must be an http://HOST[:PORT][/PATH] URL");
       t.ready = ready_http{*u};
     }
   } else if (r.has("exec")) {
@@ -108,7 +112,7 @@ void read_health(table_reader& parent, task& t) {
   table_reader r(*tbl, parent.context());
   health_check h;
   if (auto u = r.string("http")) {
-    if (!u->starts_with("http://")) r.error("http", "health.http must be an http:// URL");
+    if (!probes::parse_http_url(*u)) r.error("http", "health.http must be an http://HOST[:PORT][/PATH] URL");
     h.url = *u;
   } else if (!r.has("http")) {
     r.error_here("health: missing required key 'http'");

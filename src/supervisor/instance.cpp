@@ -28,6 +28,10 @@ using config::format_duration;
 /// (a group member whose parent is not ours), so this is the one deadline-driven check.
 constexpr milliseconds kill_recheck{250};
 
+/// tcp/http/exec ready probes: retried this often until one passes, each bounded by a timeout.
+constexpr milliseconds ready_probe_interval{500};
+constexpr milliseconds ready_probe_timeout{2000};
+
 /// How many of the last stderr lines a fault report carries.
 constexpr size_t fault_output_lines = 20;
 
@@ -46,6 +50,7 @@ instance::instance(host& h, const config::task& cfg, int index)
       deadline_(h.loop()),
       ready_timer_(h.loop()),
       watchdog_timer_(h.loop()),
+      health_timer_(h.loop()),
       rng_(std::random_device{}()) {}
 
 instance::~instance() {
@@ -106,6 +111,10 @@ void instance::perform(action a) {
       else spawn();
       break;
     case action::arm_ready_check: arm_ready_check(); break;
+    case action::arm_health_check:
+      health_failures_ = 0;
+      if (cfg_.health) arm_health_check(cfg_.health->interval);
+      break;
     case action::arm_run_timeout:
       if (cfg_.timeout)
         arm_deadline(*cfg_.timeout, [this] {
@@ -151,7 +160,7 @@ void instance::perform(action a) {
       report("cycle_succeeded", route::success, "cycle succeeded in " + format_duration(last_run_time_));
       break;
     case action::report_cycle_failed: report("cycle_failed", route::fault, "cycle failed: " + (spawn_error_.empty() ? exit_text() : spawn_error_)); break;
-    case action::report_health_failed: report("health_failed", route::fault, "health check failed"); break;
+    case action::report_health_failed: report("health_failed", route::fault, failure_reason_); break;
     case action::report_watchdog_expired: report("watchdog_expired", route::fault, failure_reason_); break;
     case action::report_killed:
       report("fault", route::fault, "did not stop within " + format_duration(cfg_.stop_timeout) + " of " +
@@ -293,6 +302,8 @@ void instance::on_main_exit(int wait_status) {
   ++attempt_;
   ready_timer_.cancel();
   watchdog_timer_.cancel();
+  health_timer_.cancel();
+  probe_.reset();
   if (state_ != state::stopping) cancel_timers();
   has_leftovers_ = collect_leftovers();
   handle(event::exited);
@@ -360,12 +371,61 @@ void instance::arm_deadline(milliseconds after, std::function<void()> fire) {
 
 void instance::arm_ready_check() {
   if (std::holds_alternative<config::ready_notify>(cfg_.ready)) return;  // READY=1 will say it
-  // "started" (and, until their probes exist, the other kinds): up for 1 s means ready.
+  if (!std::holds_alternative<config::ready_started>(cfg_.ready)) return run_ready_probe();
+  // "started": up for 1 s means ready.
   auto spawn_id = spawn_count_;
   ready_timer_.expires_after(std::chrono::seconds(1));
   ready_timer_.async_wait([this, spawn_id](boost::system::error_code ec) {
     if (ec || spawn_id != spawn_count_ || state_ != state::running) return;
     handle(event::ready_passed);
+  });
+}
+
+void instance::run_ready_probe() {
+  auto spawn_id = spawn_count_;
+  auto done = [this, spawn_id](bool ok, std::string detail) {
+    if (spawn_id != spawn_count_ || state_ != state::running) return;
+    if (ok) return handle(event::ready_passed);
+    last_probe_result_ = std::move(detail);
+    ready_timer_.expires_after(ready_probe_interval);
+    ready_timer_.async_wait([this, spawn_id](boost::system::error_code ec) {
+      if (!ec && spawn_id == spawn_count_ && state_ == state::running) run_ready_probe();
+    });
+  };
+  auto& loop = host_.loop();
+  if (auto* t = std::get_if<config::ready_tcp>(&cfg_.ready)) {
+    if (auto where = probes::parse_host_port(t->address))
+      probe_ = probes::tcp(loop, *where, ready_probe_timeout, std::move(done));
+  } else if (auto* h = std::get_if<config::ready_http>(&cfg_.ready)) {
+    if (auto url = probes::parse_http_url(h->url)) probe_ = probes::http(loop, *url, ready_probe_timeout, std::move(done));
+  } else if (auto* e = std::get_if<config::ready_exec>(&cfg_.ready)) {
+    probe_ = probes::exec(loop, host_.reaper(), {e->argv, env_, cfg_.workdir.string()}, ready_probe_timeout,
+                          std::move(done));
+  }
+}
+
+void instance::arm_health_check(milliseconds after) {
+  auto spawn_id = spawn_count_;
+  health_timer_.expires_after(after);
+  health_timer_.async_wait([this, spawn_id](boost::system::error_code ec) {
+    if (!ec && spawn_id == spawn_count_ && state_ == state::ready) run_health_probe();
+  });
+}
+
+void instance::run_health_probe() {
+  auto url = probes::parse_http_url(cfg_.health->url);
+  if (!url) return;  // config validation refuses such a url
+  auto spawn_id = spawn_count_;
+  probe_ = probes::http(host_.loop(), *url, cfg_.health->timeout, [this, spawn_id](bool ok, std::string detail) {
+    if (spawn_id != spawn_count_ || state_ != state::ready) return;
+    health_failures_ = ok ? 0 : health_failures_ + 1;
+    if (health_failures_ >= cfg_.health->failures) {
+      run_failed_ = true;
+      failure_reason_ = "health check failed " + std::to_string(health_failures_) + " times in a row (" +
+                        cfg_.health->url + ": " + detail + ")";
+      return handle(event::health_failed);
+    }
+    arm_health_check(cfg_.health->interval);
   });
 }
 

@@ -18,6 +18,7 @@
 #include "logs/pump.hpp"
 #include "logs/ring.hpp"
 #include "notify/datagram.hpp"
+#include "probes/probe.hpp"
 #include "process/spawn.hpp"
 #include "supervisor/host.hpp"
 #include "supervisor/lifecycle.hpp"
@@ -81,6 +82,9 @@ class instance final : public logs::line_sink {
   bool collect_leftovers();
   void arm_deadline(std::chrono::milliseconds after, std::function<void()> fire);
   void arm_ready_check();
+  void run_ready_probe();
+  void arm_health_check(std::chrono::milliseconds after);
+  void run_health_probe();
   void arm_watchdog();
   void cancel_timers();
   void report(const char* event, route to, std::string message);
@@ -128,6 +132,10 @@ class instance final : public logs::line_sink {
   boost::asio::steady_timer deadline_;
   boost::asio::steady_timer ready_timer_;
   boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer health_timer_;
+  std::unique_ptr<probes::attempt> probe_;  ///< the ready or health check in flight
+  int health_failures_ = 0;                 ///< in a row
+  std::string last_probe_result_;           ///< why the last ready probe failed
   std::optional<std::string> status_;  ///< last STATUS= of this run
   std::optional<int> reported_errno_;  ///< last ERRNO= of this run
   uint64_t deadline_gen_ = 0;

@@ -60,7 +60,7 @@ transition from_idle(state s, event e, const facts& f) {
 transition from_up(state s, event e, const facts& f) {
   switch (e) {
     case event::ready_passed:
-      return s == state::running ? go(state::ready, {action::report_ready}) : ignore(s);
+      return s == state::running ? go(state::ready, {action::report_ready, action::arm_health_check}) : ignore(s);
     case event::exited:
       if (f.has_leftovers) return go(state::stopping, {action::signal_stop});
       return after_run(f);
@@ -160,6 +160,7 @@ std::string_view to_string(action a) {
     case action::none: return "none";
     case action::spawn: return "spawn";
     case action::arm_ready_check: return "arm_ready_check";
+    case action::arm_health_check: return "arm_health_check";
     case action::arm_run_timeout: return "arm_run_timeout";
     case action::signal_stop: return "signal_stop";
     case action::kill_group: return "kill_group";

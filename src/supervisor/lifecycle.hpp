@@ -57,6 +57,7 @@ enum class action {
   none,
   spawn,             ///< launch the process (then feed spawned / spawn_failed)
   arm_ready_check,   ///< start the ready check (timer for "started", probe, or READY=1)
+  arm_health_check,  ///< ready: start the periodic health check (when the task has one)
   arm_run_timeout,   ///< looped with `timeout`: arm the run deadline
   signal_stop,       ///< stop_signal to the process group (and leftovers); arm stop_timeout
   kill_group,        ///< SIGKILL to the process group and leftovers

@@ -47,7 +47,7 @@ constexpr const char* expected[9][14] = {
     /* stopped  */ {"stopped: spawn", o, S, X, o, o, o, o, o, o, o, o, o, o},
     /* starting */ {"starting: spawn", "starting: spawn", S, X, o, o, o, o, o, T, o, o, o, o},
     /* running  */
-    {o, o, o, o, "ready: report_ready", X, o, o, o, "stopping: report_stopping, signal_stop", o,
+    {o, o, o, o, "ready: report_ready, arm_health_check", X, o, o, o, "stopping: report_stopping, signal_stop", o,
      "stopping: signal_stop", "stopping: report_health_failed, signal_stop",
      "stopping: report_watchdog_expired, signal_stop"},
     /* ready    */
@@ -308,7 +308,7 @@ TEST_CASE("lifecycle: a failed health check or watchdog stops the instance with 
 }
 
 TEST_CASE("lifecycle: ready_passed counts only while running") {
-  CHECK(describe(next(state::running, event::ready_passed, facts{})) == "ready: report_ready");
+  CHECK(describe(next(state::running, event::ready_passed, facts{})) == "ready: report_ready, arm_health_check");
   for (auto s : all_states)
     if (s != state::running) {
       CAPTURE(to_string(s));

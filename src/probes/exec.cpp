@@ -1,0 +1,72 @@
+// The exec probe: a command's exit code, through the one reaper like every other child.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "probes/probe.hpp"
+#include "process/process_group.hpp"
+#include "process/spawn.hpp"
+
+namespace taskmux::probes {
+namespace {
+
+class exec_attempt final : public attempt {
+ public:
+  struct state {
+    explicit state(boost::asio::io_context& loop) : deadline(loop) {}
+    boost::asio::steady_timer deadline;
+    done_fn done;
+    pid_t pgid = 0;  ///< the command leads its own group
+    void finish(bool ok, std::string detail) {
+      deadline.cancel();
+      if (pgid > 0) process::signal_group(pgid, SIGKILL);  // whatever it started goes too
+      pgid = 0;
+      auto d = std::move(done);
+      done = nullptr;
+      if (d) d(ok, std::move(detail));
+    }
+  };
+
+  explicit exec_attempt(std::shared_ptr<state> s) : s_(std::move(s)) {}
+  ~exec_attempt() override {
+    s_->done = nullptr;
+    s_->finish(false, "");
+  }
+
+ private:
+  std::shared_ptr<state> s_;
+};
+
+}  // namespace
+
+std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, const command& cmd,
+                              std::chrono::milliseconds timeout, done_fn done) {
+  auto s = std::make_shared<exec_attempt::state>(loop);
+  s->done = std::move(done);
+  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  process::spawn_request req{cmd.argv, cmd.env, cmd.workdir, std::nullopt, null, null};
+  auto r = process::spawn(req);
+  if (null >= 0) ::close(null);
+  if (r.pid <= 0) {
+    // Reported from the loop, like every other outcome, never from inside this call.
+    boost::asio::post(loop, [s, error = r.error] { s->finish(false, error); });
+    return std::make_unique<exec_attempt>(s);
+  }
+  s->pgid = r.pid;
+  reaper.watch(r.pid, [s](pid_t, int status) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return s->finish(true, "exit code 0");
+    s->finish(false, WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                         : "exit code " + std::to_string(WEXITSTATUS(status)));
+  });
+  s->deadline.expires_after(timeout);
+  s->deadline.async_wait([s, timeout](boost::system::error_code ec) {
+    if (!ec) s->finish(false, "timed out after " + std::to_string(timeout.count()) + "ms");
+  });
+  return std::make_unique<exec_attempt>(s);
+}
+
+}  // namespace taskmux::probes

@@ -1,0 +1,45 @@
+// Ready and health checks of SPEC: a TCP connect, an HTTP GET, or a command's exit code. One
+// call = one attempt, on the event loop, bounded by a timeout; the caller retries or counts.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probes/address.hpp"
+#include "process/reaper.hpp"
+
+namespace taskmux::probes {
+
+/// `ok`, else `detail` says why ("connection refused", "HTTP 503", "exit code 1", "timed out").
+using done_fn = std::function<void(bool ok, std::string detail)>;
+
+/// One attempt in flight; destroying it cancels the attempt (its done_fn is then never called).
+class attempt {
+ public:
+  virtual ~attempt() = default;
+};
+
+std::unique_ptr<attempt> tcp(boost::asio::io_context& loop, const host_port& where,
+                             std::chrono::milliseconds timeout, done_fn done);
+
+/// GET; a status of 200-399 passes (as Kubernetes' httpGet).
+std::unique_ptr<attempt> http(boost::asio::io_context& loop, const http_url& url, std::chrono::milliseconds timeout,
+                              done_fn done);
+
+/// Runs `argv` (output discarded, its own process group); exit 0 passes. Past `timeout` its
+/// group is killed and the attempt fails. The reaper reports its exit like any other.
+struct command {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string workdir;
+};
+std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, const command& cmd,
+                              std::chrono::milliseconds timeout, done_fn done);
+
+}  // namespace taskmux::probes
