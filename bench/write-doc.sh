@@ -109,3 +109,11 @@ with the namespace. Config files, service directories and state directories are 
   results says how loaded the machine was just before each run.
 
 DOC
+# Notes below the marker (re-measurements, the report path) are kept across rewrites.
+marker='<!-- kept by bench/write-doc.sh: notes below this line -->'
+doc="$HERE/../docs/PERFORMANCE.md"
+if [[ -f $doc ]] && grep -qF "$marker" "$doc"; then
+  sed -n "/^${marker//\//\\/}\$/,\$p" "$doc"
+else
+  echo "$marker"
+fi

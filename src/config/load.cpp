@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <set>
@@ -158,6 +159,10 @@ load_result load_string(std::string_view text, const std::filesystem::path& file
   read_tasks(top, c, ctx);
   top.finish();
   validate(root, c, ctx);
+  // In file order, as a compiler lists them (the readers find them table by table).
+  std::stable_sort(result.problems.begin(), result.problems.end(), [](const diagnostic& a, const diagnostic& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
   if (result.problems.empty()) result.value = std::move(c);
   return result;
 }

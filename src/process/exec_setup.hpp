@@ -17,6 +17,7 @@ namespace taskmux::process {
 struct child_result {
   int error = 0;             ///< errno of the failed step, 0 when exec succeeded
   const char* step = "";     ///< which step failed
+  int cgroup_error = 0;      ///< errno of joining the cgroup (not fatal: the run is untracked)
 };
 
 struct child_setup {
@@ -26,11 +27,16 @@ struct child_setup {
   gid_t gid = 0;
   const gid_t* groups = nullptr;
   size_t group_count = 0;
+  int cgroup_fd = -1;        ///< cgroup.procs of the leaf to join, open for writing, or -1
   child_result* result;      ///< in the parent's memory: vfork shares it
 
   template <class Launcher>
   boost::system::error_code on_exec_setup(Launcher& launcher, const boost::process::v2::filesystem::path& exe,
                                           const char* const* argv) {
+    // The cgroup first, before privileges drop (kernels before 5.16 check the writer, not the
+    // opener); "0" = this process. Not fatal: the run then goes untracked, and the parent
+    // falls back to the process group and the instance mark.
+    if (cgroup_fd >= 0 && ::write(cgroup_fd, "0", 1) != 1) result->cgroup_error = errno ? errno : EIO;
     // setpgid: stopping signals the whole group. PDEATHSIG: a task cannot outlive a taskmux
     // killed with SIGKILL. Handlers back to default before unblocking (the parent blocked all
     // signals around vfork, so no taskmux handler can run here), SIGPIPE un-ignored.
@@ -51,6 +57,10 @@ struct child_setup {
       if (::syscall(SYS_setgid, gid) == -1) fail("setgid");
       if (::syscall(SYS_setuid, uid) == -1) fail("setuid");
     }
+    // Only stdin/stdout/stderr go along (Boost's stdio initializer ran before this one): no
+    // descriptor of taskmux (control socket, probe connections, the store) and none taskmux
+    // itself inherited leaks into a task, whether or not it was close-on-exec.
+    ::syscall(SYS_close_range, 3U, ~0U, 0U);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

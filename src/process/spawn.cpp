@@ -1,5 +1,6 @@
 #include "process/spawn.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/resource.h>
@@ -19,9 +20,24 @@ namespace {
 
 rlim_t saved_nofile = 0;
 
+// Every child's stdin: one /dev/null opened once, close-on-exec in taskmux (Boost's nullptr
+// would open one per spawn, without O_CLOEXEC, and the child would keep it open). -1 if none.
+int dev_null() {
+  static int fd = [] {
+    int f = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (f >= 0 && f <= STDERR_FILENO) {  // stdin closed: keep 0..2 for the child's dup2 targets
+      int high = ::fcntl(f, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+      ::close(f);
+      f = high;
+    }
+    return f;
+  }();
+  return fd;
+}
+
 }  // namespace
 
-std::string find_program(const std::string& name, const std::vector<std::string>& env) {
+std::string find_program(const std::string& name, std::span<const std::string> env) {
   if (name.find('/') != std::string::npos) return name;
   std::string path = "/usr/local/bin:/usr/bin:/bin";
   for (auto& kv : env)
@@ -55,13 +71,16 @@ std::optional<identity> lookup_user(const std::string& name) {
 }
 
 spawn_result spawn(const spawn_request& req) {
-  std::string exe = find_program(req.argv.at(0), req.env);
+  if (req.argv.empty()) return {-1, "unable to execute an empty command"};
+  std::string exe = find_program(req.argv[0], req.env);
   if (exe.empty()) return {-1, "unable to execute " + req.argv[0] + ": not found in PATH"};
   std::vector<std::string> args(req.argv.begin() + 1, req.argv.end());
-  bp::process_stdio stdio{nullptr, req.stdout_fd, req.stderr_fd};
+  bp::process_stdio stdio = dev_null() >= 0 ? bp::process_stdio{dev_null(), req.stdout_fd, req.stderr_fd}
+                                            : bp::process_stdio{nullptr, req.stdout_fd, req.stderr_fd};
   child_result child;
   child_setup setup{saved_nofile ? saved_nofile : RLIM_INFINITY};
   setup.result = &child;
+  setup.cgroup_fd = req.cgroup_fd;
   if (req.user) {
     setup.drop = true;
     setup.uid = req.user->uid;
@@ -92,7 +111,7 @@ spawn_result spawn(const spawn_request& req) {
     return {-1, "unable to execute " + exe + (step == "exec" ? "" : " (" + step + ")") + ": " +
                     std::strerror(child.error)};
   }
-  return {pid, {}};
+  return {pid, {}, child.cgroup_error};
 }
 
 rlim_t raise_fd_limit() {

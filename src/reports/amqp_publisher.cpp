@@ -24,8 +24,9 @@ using namespace std::chrono_literals;
 using clock = amqp_publisher::clock;
 
 constexpr auto connect_timeout = 5s;
-// Idle check for rows appended by another process (wake() covers our own).
-constexpr auto idle_check = 1s;
+// Only our store writer appends to the outbox, and it calls wake(): an idle publisher sleeps
+// (no wake-ups while taskmux idles). The rare look is a safety net, not a poll.
+constexpr auto idle_check = 10min;
 // A broker that stops confirming (memory or disk alarm) is treated as lost after this long.
 constexpr auto confirm_timeout = 30s;
 constexpr auto first_delay = 200ms;

@@ -42,8 +42,8 @@ class amqp_publisher {
 
   /// Starts the thread, with every signal blocked in it (signals belong to the event loop).
   void start();
-  /// New outbox rows were committed. Any thread; never blocks (one eventfd write). Rows that
-  /// another process appends are also found, by a check every second.
+  /// New outbox rows were committed. Any thread; never blocks (one eventfd write). Idle, the
+  /// thread sleeps until then (a safety-net look every 10 minutes).
   void wake();
   /// Delivers what is in the outbox for at most `drain`, then closes the connection and joins;
   /// what is left stays on disk for the next run. Returns about `drain` + 1 s at the latest: a

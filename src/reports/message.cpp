@@ -36,7 +36,7 @@ std::string event_message(const supervisor::event_record& r, const origin& o, ui
   auto seconds = [](std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; };
   if (r.run_time) m["run_time_s"] = seconds(*r.run_time);
   if (r.delay) m["delay_s"] = seconds(*r.delay);
-  if (!r.output.empty()) {
+  if (r.to == supervisor::route::fault) {  // always there on faults, [] when it wrote nothing
     json::array lines;
     for (auto& l : r.output) lines.emplace_back(logs::valid_utf8(l));
     m["stderr"] = std::move(lines);

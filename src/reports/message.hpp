@@ -20,7 +20,7 @@ struct origin {
 std::string queue_name(supervisor::route to, const std::string& ns);
 
 /// The event as SPEC's JSON object (ts, supervisor, run, task, instance, pid, event, state,
-/// exit_code, signal, restarts, seq, message; plus `stderr` on faults that have output,
+/// exit_code, signal, restarts, seq, message; plus `stderr` on faults (maybe empty),
 /// `run_time_s` on exits and cycle ends, `delay_s` on backoff).
 std::string event_message(const supervisor::event_record& r, const origin& o, uint64_t seq);
 

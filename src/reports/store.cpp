@@ -44,16 +44,21 @@ std::string column_text(sqlite3_stmt* s, int i) {
 }  // namespace
 
 store::store(const std::filesystem::path& file) : file_(file) {
-  int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
-  if (rc != SQLITE_OK) fail("open");
-  // Several processes share the file (the supervisor, `taskmux queue`): wait for each other.
-  sqlite3_busy_timeout(db_, 10'000);
-  exec("PRAGMA journal_mode=WAL");
-  // FULL: every commit is fsynced, so a committed report survives a power loss too.
-  exec("PRAGMA synchronous=FULL");
-  exec("PRAGMA journal_size_limit=16777216");  // the WAL file shrinks back after a burst
-  exec(schema);
+  try {
+    int rc = sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) fail("open");
+    // Several processes share the file (the supervisor, `taskmux queue`): wait for each other.
+    sqlite3_busy_timeout(db_, 10'000);
+    exec("PRAGMA journal_mode=WAL");
+    // FULL: every commit is fsynced, so a committed report survives a power loss too.
+    exec("PRAGMA synchronous=FULL");
+    exec("PRAGMA journal_size_limit=16777216");  // the WAL file shrinks back after a burst
+    exec(schema);
+  } catch (...) {
+    sqlite3_close_v2(db_);  // a failed open still allocated a handle; no destructor will run
+    throw;
+  }
 }
 
 store::~store() {

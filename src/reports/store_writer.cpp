@@ -62,9 +62,13 @@ void store_writer::checkpoints() {
   block_signals();
   std::optional<store> own;
   std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    checkpoint_wake_.wait_for(lock, 500ms);
-    if (!uncheckpointed_ || stopping_) continue;
+  for (;;) {
+    // Asleep while nothing is written (an idle taskmux makes no wake-ups); after a commit,
+    // half a second more gathers the commits of a burst into one checkpoint.
+    checkpoint_wake_.wait(lock, [this] { return stopping_ || uncheckpointed_; });
+    if (stopping_) return;
+    checkpoint_wake_.wait_for(lock, 500ms, [this] { return stopping_; });
+    if (stopping_) return;
     uncheckpointed_ = false;
     lock.unlock();
     try {
@@ -111,7 +115,10 @@ void store_writer::loop() {
       ++stats_.batches;
       stats_.slowest_commit_ms = std::max(
           stats_.slowest_commit_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count());
-      uncheckpointed_ = true;
+      if (!uncheckpointed_) {
+        uncheckpointed_ = true;
+        checkpoint_wake_.notify_one();
+      }
       batch.clear();
       continue;
     }

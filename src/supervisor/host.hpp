@@ -8,6 +8,7 @@
 #include "config/model.hpp"
 #include "logs/format.hpp"
 #include "logs/output.hpp"
+#include "process/cgroup.hpp"
 #include "process/reaper.hpp"
 #include "supervisor/events.hpp"
 
@@ -33,6 +34,10 @@ class host {
   virtual void on_state_change(instance& i) = 0;
   /// NOTIFY_SOCKET for the instances of `t` ("" when there is none).
   virtual std::string notify_socket(const config::task& t) = 0;
+  /// The run's cgroup directory; nullptr when cgroup tracking is off.
+  virtual process::cgroup_tree* cgroups() = 0;
+  /// One line of taskmux's own on its stderr.
+  virtual void log(std::string_view level, std::string_view text) = 0;
 };
 
 }  // namespace taskmux::supervisor

@@ -57,6 +57,7 @@ instance::~instance() {
   for (auto& p : pumps_) p->close();
   if (pid_) host_.reaper().unwatch(pid_);
   for (pid_t p : leftovers_) host_.reaper().unwatch(p);
+  if (cgroup_watch_ >= 0) host_.cgroups()->unwatch(cgroup_watch_);
 }
 
 void instance::handle(event e) {
@@ -230,6 +231,7 @@ void instance::spawn() {
   stop_requested_ = false;
   killing_ = false;
   has_leftovers_ = false;
+  tracked_ = false;
   mark_ = host_.run_id() + "/" + label_ + "/" + std::to_string(spawn_count_);
   run_started_ = now;
   err_lines_at_spawn_ = err_lines_;
@@ -260,6 +262,7 @@ void instance::spawn() {
     req.user = user_;
     req.stdout_fd = out[1];
     req.stderr_fd = err[1];
+    req.cgroup_fd = cgroup_join_fd();
     result = process::spawn(req);
     ::close(out[1]);
     ::close(err[1]);
@@ -279,6 +282,14 @@ void instance::spawn() {
     return;
   }
   pid_ = pgid_ = result.pid;
+  tracked_ = cgroup_ && result.cgroup_error == 0;
+  if (cgroup_ && !tracked_) {
+    host_.log("warn", "cgroup tracking off for " + label_ + ": unable to move it into " + cgroup_->dir() + ": " +
+                          std::strerror(result.cgroup_error));
+    if (cgroup_watch_ >= 0) host_.cgroups()->unwatch(cgroup_watch_);
+    cgroup_watch_ = -1;
+    cgroup_.reset();
+  }
   started_wall_ = std::chrono::system_clock::now();
   host_.reaper().watch(pid_, [this](pid_t, int status) { on_main_exit(status); });
   for (auto [fd, which] : {std::pair{out[0], logs::stream::out}, std::pair{err[0], logs::stream::err}}) {
@@ -309,7 +320,18 @@ void instance::on_main_exit(int wait_status) {
   handle(event::exited);
 }
 
+int instance::cgroup_join_fd() {
+  if (!cgroup_tried_ && host_.cgroups()) {
+    cgroup_tried_ = true;
+    std::string why;
+    cgroup_ = host_.cgroups()->make_leaf(cfg_.name + "." + std::to_string(index_), why);
+    if (!cgroup_) host_.log("warn", "cgroup tracking off for " + label_ + ": " + why);
+  }
+  return cgroup_ ? cgroup_->join_fd() : -1;
+}
+
 bool instance::collect_leftovers() {
+  if (tracked_) return collect_cgroup_leftovers();
   for (pid_t child : process::list_children()) {
     if (host_.reaper().is_watched(child)) continue;
     auto info = process::read_process(child);
@@ -325,6 +347,30 @@ bool instance::collect_leftovers() {
   return process::group_exists(pgid_) || !leftovers_.empty();
 }
 
+// Everything the run started is in its cgroup, whatever its group, session or environment.
+// A process leaves the cgroup when it exits, before it is reaped: zombies never count.
+bool instance::collect_cgroup_leftovers() {
+  if (cgroup_->is_empty()) return false;
+  if (cgroup_watch_ < 0) {
+    cgroup_watch_ = host_.cgroups()->watch(*cgroup_, [this] {
+      if (pid_ == 0 && has_leftovers_) on_leftover_exit();
+    });
+    if (cgroup_->is_empty()) return false;  // emptied before the watch was there
+  }
+  if (state_ == state::stopping) killing_ ? cgroup_->kill_all() : signal_cgroup(cfg_.stop_signal);
+  return true;
+}
+
+// The process group got `sig` already: only the members that left it get it here, so the
+// group's processes do not see a second stop signal (which can mean "now" to a program).
+void instance::signal_cgroup(int sig) {
+  for (pid_t p : cgroup_->procs()) {
+    if (::getpgid(p) == pgid_) continue;
+    ::kill(p, sig);
+    ::kill(p, SIGCONT);
+  }
+}
+
 void instance::on_leftover_exit() {
   if (pid_ != 0 || !has_leftovers_) return;
   has_leftovers_ = collect_leftovers();
@@ -338,6 +384,7 @@ void instance::signal_stop() {
     ::kill(p, cfg_.stop_signal);
     ::kill(p, SIGCONT);
   }
+  if (tracked_) signal_cgroup(cfg_.stop_signal);
   arm_deadline(cfg_.stop_timeout, [this] { handle(event::stop_timeout); });
 }
 
@@ -349,6 +396,7 @@ void instance::kill_group() {
     ::kill(-p, SIGKILL);
     ::kill(p, SIGKILL);
   }
+  if (tracked_) cgroup_->kill_all();
   std::function<void()> recheck = [this] {
     if (pid_ == 0 && has_leftovers_) {
       has_leftovers_ = collect_leftovers();

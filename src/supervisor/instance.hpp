@@ -80,6 +80,9 @@ class instance final : public logs::line_sink {
   void on_main_exit(int wait_status);
   void on_leftover_exit();
   bool collect_leftovers();
+  bool collect_cgroup_leftovers();
+  void signal_cgroup(int sig);
+  int cgroup_join_fd();
   void arm_deadline(std::chrono::milliseconds after, std::function<void()> fire);
   void arm_ready_check();
   void run_ready_probe();
@@ -101,6 +104,10 @@ class instance final : public logs::line_sink {
   pid_t pgid_ = 0;      ///< process group of the current/last run
   std::string mark_;    ///< TASKMUX_INSTANCE value of the current run
   std::set<pid_t> leftovers_;
+  std::optional<process::cgroup_leaf> cgroup_;  ///< its leaf, made at the first spawn when tracking is on
+  bool cgroup_tried_ = false;
+  bool tracked_ = false;  ///< this run's main process joined cgroup_: leftovers = its members
+  int cgroup_watch_ = -1;
   bool has_leftovers_ = false;
   bool stop_requested_ = false;
   bool run_failed_ = false;

@@ -135,13 +135,28 @@ int supervisor::run() {
     err_.flush();
     return 1;
   }
+  open_cgroups();
   for (auto& slot : tasks_)
     for (auto& i : slot.instances) i->handle(event::start);
   if (tasks_.empty()) log("info", "no [[task]] in the config; waiting for a signal");
   loop_.run();
+  if (cgroups_)
+    for (auto& stays : cgroups_->remove()) log("warn", "unable to remove cgroup " + stays);
   out_.flush();
   err_.flush();
   return exit_code_;
+}
+
+void supervisor::open_cgroups() {
+  std::string why;
+  cgroups_ = process::cgroup_tree::create(loop_, run_id_, why);
+  if (!cgroups_) {
+    log("info", "cgroup tracking off (" + why + "): leftovers are found by process group and instance mark");
+    return;
+  }
+  log("info", "cgroup tracking on: " + cgroups_->dir());
+  for (auto& dir : cgroups_->stale_runs())
+    log("warn", "cgroup " + dir + " of a taskmux that was killed still holds processes; left in place");
 }
 
 void supervisor::arm_signals() {

@@ -59,7 +59,7 @@ class supervisor final : public host {
   const notify_counters& notify_stats() const { return notify_stats_; }
   bool shutting_down() const override { return shutting_down_; }
   /// Writes one line of taskmux's own to its stderr. Any thread.
-  void log(std::string_view level, std::string_view text);
+  void log(std::string_view level, std::string_view text) override;
 
   // host
   boost::asio::io_context& loop() override { return loop_; }
@@ -71,6 +71,7 @@ class supervisor final : public host {
   void emit(const event_record&) override;
   void on_state_change(instance& i) override;
   std::string notify_socket(const config::task& t) override;
+  process::cgroup_tree* cgroups() override { return cgroups_.get(); }
 
  private:
   /// Binds every task's notify socket; false (after logging why) when it cannot.
@@ -79,6 +80,8 @@ class supervisor final : public host {
   void refuse_notify(task_slot& slot, pid_t pid, const std::string& why);
   void on_signal(int signo);
   void arm_signals();
+  /// Turns cgroup tracking on when a child cgroup can be made; logs which way it went.
+  void open_cgroups();
   void advance_shutdown();
   void stop_orphans();
   /// Sends `signo` to every child that belongs to no instance; returns how many there were.
@@ -95,6 +98,7 @@ class supervisor final : public host {
   logs::output err_;
   logs::line_format format_;
   std::string run_id_;
+  std::unique_ptr<process::cgroup_tree> cgroups_;  ///< before tasks_: instances go first
   std::vector<task_slot> tasks_;
   std::vector<event_sink*> sinks_;
   std::unique_ptr<notify::socket_directory> notify_dir_;

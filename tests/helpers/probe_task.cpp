@@ -1,5 +1,6 @@
 // A small program whose first argument picks a behaviour, for the integration tests:
 //   exit N | sleep S | ignore-term S | orphans N | background S PIDFILE | setsid-child S PIDFILE
+//   escape S FILE (a child that leaves the session and re-execs itself with no environment)
 //   flood BYTES LINE_LEN | long-line BYTES | binary | env | stamp FILE S (append "start end" times)
 #include <fcntl.h>
 #include <signal.h>
@@ -74,6 +75,32 @@ int background(double s, const char* pidfile, bool new_session) {
   return 0;
 }
 
+/// A child that calls setsid and re-execs itself as `escaped FILE` with an empty environment
+/// (no TASKMUX_INSTANCE mark, no group): only a cgroup still knows where it came from.
+int escape(double s, const char* file) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::setsid();
+    const char* args[] = {"probe_task", "escaped", file, nullptr};
+    const char* no_env[] = {nullptr};
+    ::execve("/proc/self/exe", const_cast<char* const*>(args), const_cast<char* const*>(no_env));
+    _exit(127);
+  }
+  std::printf("started escaping child %d\n", child);
+  std::fflush(stdout);
+  sleep_s(s);
+  return 0;
+}
+
+/// The escaped side: ignores TERM, says it is there (pid in FILE), sleeps for an hour.
+int escaped(const char* file) {
+  if (environ && environ[0]) return 5;
+  ::signal(SIGTERM, SIG_IGN);
+  write_pid(file, ::getpid());
+  sleep_s(3600);
+  return 0;
+}
+
 int flood(long long bytes, int line_len) {
   std::string line(static_cast<size_t>(line_len - 1), 'x');
   line += '\n';
@@ -112,6 +139,8 @@ int main(int argc, char** argv) {
   if (what == "orphans") return orphans(std::atoi(arg(2, "10")));
   if (what == "background") return background(std::atof(arg(2, "3600")), arg(3, "/dev/null"), false);
   if (what == "setsid-child") return background(std::atof(arg(2, "3600")), arg(3, "/dev/null"), true);
+  if (what == "escape") return escape(std::atof(arg(2, "3600")), arg(3, "/dev/null"));
+  if (what == "escaped") return escaped(arg(2, "/dev/null"));
   if (what == "flood") return flood(std::atoll(arg(2, "1048576")), std::atoi(arg(3, "100")));
   if (what == "long-line") {
     std::string line(static_cast<size_t>(std::atoll(arg(2, "1048576"))), 'L');

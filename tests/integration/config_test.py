@@ -100,6 +100,8 @@ class FixtureTest(unittest.TestCase):
             self.assertTrue(any(g.startswith(at) and message in g for g in got),
                             f"expected {line}:{col}: ...{message}...\ngot:\n" + "\n".join(got))
         self.assertEqual(len(got), len(expects), "one diagnostic per expected problem, got:\n" + "\n".join(got))
+        places = [tuple(int(x) for x in g[len(shown) + 1:].split(":")[:2]) for g in got]
+        self.assertEqual(places, sorted(places), "diagnostics in file order:\n" + "\n".join(got))
         n = len(expects)
         self.assertIn(f"{shown}: {n} {'problem' if n == 1 else 'problems'}; nothing was started", r.stderr)
 

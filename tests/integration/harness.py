@@ -64,6 +64,57 @@ def processes_with_env(needle):
     return found
 
 
+def processes_with_args(*args):
+    """Live pids with all of `args` among their arguments (found from outside a PID namespace too)."""
+    found = []
+    raw = {a.encode() for a in args}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if raw <= set(f.read().split(b"\0")) and proc_state(int(entry)) not in (None, "Z"):
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+def cgroup2_tracking():
+    """(True, directory) when taskmux can track its tasks with cgroup v2 here: a child cgroup can
+    be made under our own on the cgroup2 mount (what taskmux tries at start-up, from the same
+    /proc/self/mountinfo and /proc/self/cgroup); else (False, why)."""
+    def unescape(p):
+        return p.encode().decode("unicode_escape") if "\\" in p else p
+    try:
+        with open("/proc/self/mountinfo") as f:
+            mounts = []
+            for line in f:
+                fields = line.split()
+                if "-" in fields[6:] and fields[fields.index("-", 6) + 1] == "cgroup2":
+                    mounts.append((unescape(fields[3]).rstrip("/"), unescape(fields[4])))
+        with open("/proc/self/cgroup") as f:
+            own = next((line.rstrip("\n")[3:] for line in f if line.startswith("0::")), None)
+    except OSError as e:
+        return False, str(e)
+    if not mounts:
+        return False, "no cgroup2 file system is mounted"
+    if not own or not own.startswith("/") or "/../" in own + "/" or own.endswith(" (deleted)"):
+        return False, "/proc/self/cgroup names no usable cgroup v2 path"
+    for root, point in mounts:
+        if own == root or own.startswith(root + "/"):
+            parent = point.rstrip("/") + own[len(root):].rstrip("/")
+            # Not "taskmux-*": a taskmux starting meanwhile would take it for a dead run's.
+            probe_dir = os.path.join(parent, "tmxtest-probe-" + uuid.uuid4().hex[:8])
+            try:
+                os.mkdir(probe_dir)
+            except OSError as e:
+                return False, f"unable to create {probe_dir}: {e.strerror}"
+            os.rmdir(probe_dir)
+            return True, parent
+    return False, f"our cgroup {own} is not under a cgroup2 mount"
+
+
 def read_queues(state_dir, queue=None):
     """[(id, queue, body as parsed JSON)] from `<state_dir>/queues.db`, oldest first, read with
     python's own sqlite3 (an independent client, read-only); [] while there is no store yet.
@@ -97,7 +148,8 @@ def read_queues(state_dir, queue=None):
 class Supervisor:
     """taskmux run on a config written into a fresh temp dir."""
 
-    def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True, dir=None):
+    def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True, dir=None,
+                 pass_fds=()):
         # `dir`: run in the dir of an earlier Supervisor (same state_dir, e.g. after a crash).
         self.dir = Path(dir) if dir is not None else Path(tempfile.mkdtemp(prefix="taskmux-test-"))
         self.mark = "TEST_MARK=" + uuid.uuid4().hex
@@ -113,7 +165,8 @@ class Supervisor:
         if pid1:
             cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"] + cmd
         self.out, self.err = [], []
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
+                                     pass_fds=pass_fds)
         self._readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
                          threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)]
         self._readers[0 if read_stdout else 1].start()

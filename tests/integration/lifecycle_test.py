@@ -116,6 +116,20 @@ class EnvironmentTest(TaskmuxTest):
         for r in rows:
             self.assertEqual(os.getpgid(r["pid"]), r["pid"])
 
+    def test_a_task_inherits_stdin_stdout_and_stderr_only(self):
+        # taskmux holds the control socket, the store, notify sockets and probe connections;
+        # none of them may leak into a task, nor a descriptor taskmux itself inherited.
+        script = "import os; print('fds', sorted(int(f) for f in os.listdir('/proc/self/fd')))"
+        extra_r, extra_w = os.pipe()
+        self.addCleanup(os.close, extra_r)
+        self.addCleanup(os.close, extra_w)
+        sup = self.start('[[task]]\nname = "fds"\ncommand = ["python3", "-c", "' + script.replace('"', '\\"') +
+                         '"]\nrestart = "never"\n[[task]]\nname = "other"\ncommand = ["sleep", "3600"]\n'
+                         'ready = { tcp = "127.0.0.1:9" }\n', pass_fds=(extra_r, extra_w))
+        sup.wait_state("fds", "exited")
+        # 3 is the directory python lists /proc/self/fd with.
+        sup.wait_stdout("fds[0] | fds [0, 1, 2, 3]")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -5,10 +5,11 @@ import signal
 import time
 import unittest
 
+from cgroup_test import NO_TRACKING, TRACKING, EscapeTest
 from harness import TaskmuxTest, children_of, probe, proc_state
 
 
-class Pid1Test(TaskmuxTest):
+class Pid1Test(TaskmuxTest, EscapeTest):
     def zombies(self, sup):
         pid = sup.taskmux_pid()
         return [c for c in children_of(pid) if proc_state(c) == "Z"] if pid else []
@@ -38,6 +39,16 @@ class Pid1Test(TaskmuxTest):
         sup = self.start(f'[[task]]\nname = "a"\ncommand = {probe("sleep", 3600)}\n', pid1=True)
         sup.wait_stderr("a[0] started")
         sup.signal(signal.SIGINT)
+        self.assertEqual(sup.wait_exit(20), 0)
+
+    @unittest.skipUnless(TRACKING, NO_TRACKING)
+    def test_as_pid_1_an_escaped_process_is_stopped_before_its_task_counts_as_exited(self):
+        token, body = self.escaping_task(0.5, 'restart = "never"\n')
+        sup = self.start(body, pid1=True)
+        self.wait_escaped(sup, token)
+        sup.wait_state("escape", "exited", timeout=10)
+        self.assertEqual(self.escaped(token), [], "the escaped process outlived its task")
+        sup.signal(signal.SIGTERM)
         self.assertEqual(sup.wait_exit(20), 0)
 
 

@@ -5,7 +5,7 @@ import signal
 import time
 import unittest
 
-from harness import TaskmuxTest, probe, proc_state, read_pid
+from harness import TaskmuxTest, cgroup2_tracking, probe, proc_state, read_pid
 
 
 def alive(pid):
@@ -70,8 +70,9 @@ class StopTest(TaskmuxTest):
     def test_an_unmarked_process_that_left_the_group_is_stopped_at_shutdown(self):
         pidfile = f"/tmp/taskmux-unmarked-{os.getpid()}-{time.monotonic_ns()}"
         self.addCleanup(lambda: os.path.exists(pidfile) and os.unlink(pidfile))
-        # A cleared environment (no instance mark) and a new session: only the final orphan
-        # sweep can find it. ($$$$ is "$$" after taskmux's own $-escaping.)
+        # A cleared environment (no instance mark) and a new session: only its cgroup knows it;
+        # without cgroup tracking, only the final orphan sweep can find it. ($$$$ is "$$" after
+        # taskmux's own $-escaping.)
         sup = self.start('[[task]]\nname = "hide"\n'
                          f'command = "env -i /bin/sh -c \'echo $$$$ > {pidfile}; exec setsid sleep 3600\' & sleep 3600"\n')
         escaped = sup.wait_for(lambda: read_pid(pidfile), what="escaped pid")
@@ -79,7 +80,10 @@ class StopTest(TaskmuxTest):
         sup.signal(signal.SIGTERM)
         self.assertEqual(sup.wait_exit(20), 0)
         self.assertFalse(alive(escaped), "the escaped process survived the shutdown")
-        self.assertIn("stopping 1 orphaned processes", sup.stderr())
+        if cgroup2_tracking()[0]:
+            self.assertNotIn("orphaned processes", sup.stderr(), "stopped with its task")
+        else:
+            self.assertIn("stopping 1 orphaned processes", sup.stderr())
 
     def test_tasks_stop_in_reverse_dependency_order(self):
         sup = self.start(f'[[task]]\nname = "db"\ncommand = {probe("sleep", 3600)}\n\n'

@@ -49,7 +49,7 @@ TEST_CASE("an event message has SPEC's fields") {
   CHECK(m.at("restarts") == 3);
   CHECK(m.at("seq") == 42);
   CHECK(m.at("message") == "exited with code 1 after 0.4s; restarting in 400ms");
-  CHECK_FALSE(m.contains("stderr"));
+  CHECK(m.at("stderr").as_array().empty());  // a fault always has it
   CHECK_FALSE(m.contains("run_time_s"));
 }
 
@@ -60,6 +60,12 @@ TEST_CASE("exits carry their run time and backoffs their delay, in seconds") {
   auto m = json::parse(reports::event_message(r, {"demo", "x"}, 1)).as_object();
   CHECK(m.at("run_time_s") == 0.4);
   CHECK(m.at("delay_s") == 1.5);
+}
+
+TEST_CASE("status events have no stderr") {
+  auto r = crash();
+  r.to = supervisor::route::status;
+  CHECK_FALSE(json::parse(reports::event_message(r, {"demo", "x"}, 1)).as_object().contains("stderr"));
 }
 
 TEST_CASE("death by signal has a signal and no exit code; no pid is null") {

@@ -1,0 +1,250 @@
+#include "process/cgroup.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "process/cgroup_path.hpp"
+
+namespace taskmux::process {
+namespace {
+
+std::string read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+bool write_file(const std::string& path, std::string_view text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+
+std::optional<std::string> own_directory(std::string& why) {
+  auto mounts = parse_cgroup2_mounts(read_file("/proc/self/mountinfo"));
+  if (mounts.empty()) {
+    why = "no cgroup2 file system is mounted";
+    return std::nullopt;
+  }
+  auto own = parse_own_cgroup2(read_file("/proc/self/cgroup"));
+  if (!own) {
+    why = "/proc/self/cgroup names no usable cgroup v2 path";
+    return std::nullopt;
+  }
+  auto dir = cgroup2_directory(mounts, *own);
+  if (!dir) why = "taskmux's cgroup " + *own + " is not under a cgroup2 mount";
+  return dir;
+}
+
+// Removes the empty directories of dead runs (nobody holds their flock) under `parent`; returns
+// the ones that still hold processes.
+std::vector<std::string> remove_dead_runs(const std::string& parent) {
+  std::vector<std::string> stays;
+  DIR* dir = ::opendir(parent.c_str());
+  if (!dir) return stays;
+  while (auto* entry = ::readdir(dir)) {
+    if (entry->d_type != DT_DIR || std::strncmp(entry->d_name, "taskmux-", 8) != 0) continue;
+    std::string run = parent + "/" + entry->d_name;
+    int fd = ::open(run.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      if (DIR* leaves = ::opendir(run.c_str())) {
+        while (auto* leaf = ::readdir(leaves))
+          if (leaf->d_type == DT_DIR && leaf->d_name[0] != '.')
+            ::unlinkat(fd, leaf->d_name, AT_REMOVEDIR);
+        ::closedir(leaves);
+      }
+      if (::rmdir(run.c_str()) != 0 && errno != ENOENT) stays.push_back(run);
+    }
+    ::close(fd);
+  }
+  ::closedir(dir);
+  return stays;
+}
+
+}  // namespace
+
+cgroup_leaf::cgroup_leaf(std::string dir)
+    : dir_(std::move(dir)),
+      procs_(dir_ + "/cgroup.procs"),
+      join_fd_(::open(procs_.c_str(), O_WRONLY | O_CLOEXEC)),
+      events_fd_(::open((dir_ + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC)) {}
+
+cgroup_leaf::~cgroup_leaf() {
+  if (join_fd_ >= 0) ::close(join_fd_);
+  if (events_fd_ >= 0) ::close(events_fd_);
+}
+
+cgroup_leaf::cgroup_leaf(cgroup_leaf&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      procs_(std::move(other.procs_)),
+      join_fd_(std::exchange(other.join_fd_, -1)),
+      events_fd_(std::exchange(other.events_fd_, -1)) {}
+
+cgroup_leaf& cgroup_leaf::operator=(cgroup_leaf&& other) noexcept {
+  std::swap(dir_, other.dir_);
+  std::swap(procs_, other.procs_);
+  std::swap(join_fd_, other.join_fd_);
+  std::swap(events_fd_, other.events_fd_);
+  return *this;
+}
+
+bool cgroup_leaf::is_empty() const {
+  // A read from offset 0 makes the kernel render the file anew.
+  char buf[128];
+  ssize_t n = ::pread(events_fd_, buf, sizeof buf - 1, 0);
+  if (n <= 0) return procs().empty();
+  buf[n] = '\0';
+  const char* populated = std::strstr(buf, "populated ");
+  return populated ? populated[10] == '0' : procs().empty();
+}
+
+std::vector<pid_t> cgroup_leaf::procs() const {
+  std::vector<pid_t> out;
+  std::string text = read_file(procs_);
+  const char* p = text.c_str();
+  char* end;
+  for (long v = std::strtol(p, &end, 10); end != p; v = std::strtol(p, &end, 10)) {
+    out.push_back(static_cast<pid_t>(v));
+    p = end;
+  }
+  return out;
+}
+
+void cgroup_leaf::kill_all() const {
+  if (write_file(dir_ + "/cgroup.kill", "1")) return;
+  for (pid_t p : procs())
+    ::kill(p, SIGKILL);
+}
+
+std::unique_ptr<cgroup_tree> cgroup_tree::create(boost::asio::io_context& loop,
+                                                 const std::string& run_id, std::string& why) {
+  auto parent = own_directory(why);
+  if (!parent) return nullptr;
+  std::string dir = *parent + "/taskmux-" + run_id;
+  // Taskmuxes starting in the same cgroup take turns (flock on the parent), so none mistakes
+  // another's fresh, not yet locked directory for a dead run's.
+  int parent_fd = ::open(parent->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (parent_fd >= 0) ::flock(parent_fd, LOCK_EX);
+  auto stale = remove_dead_runs(*parent);
+  int lock_fd = -1;
+  bool made = ::mkdir(dir.c_str(), 0755) == 0;
+  if (!made) {
+    why = "unable to create " + dir + ": " + std::strerror(errno);
+  } else if ((lock_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+             ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    why = "unable to lock " + dir + ": " + std::strerror(errno);
+  }
+  if (parent_fd >= 0) ::close(parent_fd);
+  int inotify_fd = why.empty() ? ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
+  if (why.empty() && inotify_fd < 0)
+    why = std::string("unable to create an inotify instance: ") + std::strerror(errno);
+  if (!why.empty()) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    if (made) ::rmdir(dir.c_str());
+    return nullptr;
+  }
+  auto tree =
+      std::unique_ptr<cgroup_tree>(new cgroup_tree(loop, std::move(dir), lock_fd, inotify_fd));
+  tree->stale_runs_ = std::move(stale);
+  return tree;
+}
+
+cgroup_tree::cgroup_tree(boost::asio::io_context& loop, std::string dir, int lock_fd,
+                         int inotify_fd)
+    : dir_(std::move(dir)), lock_fd_(lock_fd), events_(loop, inotify_fd) {
+  arm();
+}
+
+cgroup_tree::~cgroup_tree() {
+  if (!removed_) remove();
+  ::close(lock_fd_);
+}
+
+std::optional<cgroup_leaf> cgroup_tree::make_leaf(const std::string& name, std::string& why) {
+  std::string dir = dir_ + "/" + name;
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    why = "unable to create " + dir + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  leaves_.push_back(dir);
+  cgroup_leaf leaf(dir);
+  if (!leaf.is_open()) {
+    why = "unable to open the files of " + dir + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  return leaf;
+}
+
+int cgroup_tree::watch(const cgroup_leaf& leaf, std::function<void()> changed) {
+  int wd = ::inotify_add_watch(events_.native_handle(), (leaf.dir() + "/cgroup.events").c_str(),
+                               IN_MODIFY);
+  if (wd >= 0) watches_[wd] = std::move(changed);
+  return wd;
+}
+
+void cgroup_tree::unwatch(int id) {
+  if (watches_.erase(id)) ::inotify_rm_watch(events_.native_handle(), id);
+}
+
+void cgroup_tree::arm() {
+  events_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this](boost::system::error_code ec) {
+                       if (ec) return;
+                       on_events();
+                       arm();
+                     });
+}
+
+void cgroup_tree::on_events() {
+  alignas(inotify_event) char buf[4096];
+  std::vector<int> changed;
+  ssize_t n;
+  while ((n = ::read(events_.native_handle(), buf, sizeof buf)) > 0)
+    for (ssize_t at = 0; at < n;) {
+      auto* e = reinterpret_cast<const inotify_event*>(buf + at);
+      if (e->mask & IN_MODIFY) changed.push_back(e->wd);
+      at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+    }
+  // A handler may unwatch (its own or another id): look each one up again.
+  for (int wd : changed)
+    if (auto it = watches_.find(wd); it != watches_.end()) {
+      auto fn = it->second;
+      fn();
+    }
+}
+
+std::vector<std::string> cgroup_tree::remove() {
+  removed_ = true;
+  std::vector<std::string> stays;
+  for (auto& w : watches_)
+    ::inotify_rm_watch(events_.native_handle(), w.first);
+  watches_.clear();
+  for (auto& dir : leaves_)
+    if (::rmdir(dir.c_str()) != 0 && errno != ENOENT)
+      stays.push_back(dir + ": " + std::strerror(errno));
+  leaves_.clear();
+  if (::rmdir(dir_.c_str()) != 0 && errno != ENOENT)
+    stays.push_back(dir_ + ": " + std::strerror(errno));
+  return stays;
+}
+
+}  // namespace taskmux::process

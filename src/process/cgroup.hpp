@@ -1,0 +1,90 @@
+// cgroup v2 tracking of task processes: one directory per taskmux run under taskmux's own
+// cgroup, one leaf per instance, and a watch on the leaves' cgroup.events. Tracking only: no
+// controller is ever enabled, and taskmux itself never moves.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace taskmux::process {
+
+/// One instance's leaf cgroup. Its main process joins it in the child before exec
+/// (exec_setup.hpp); everything that process starts is born in it and cannot leave it
+/// without write access to the cgroup tree.
+class cgroup_leaf {
+ public:
+  /// Opens `<dir>/cgroup.procs` for writing and cgroup.events for reading; check is_open().
+  explicit cgroup_leaf(std::string dir);
+  ~cgroup_leaf();
+  cgroup_leaf(cgroup_leaf&& other) noexcept;
+  cgroup_leaf& operator=(cgroup_leaf&& other) noexcept;
+
+  bool is_open() const { return join_fd_ >= 0 && events_fd_ >= 0; }
+  const std::string& dir() const { return dir_; }
+  /// cgroup.procs, open for writing (O_CLOEXEC): the child writes "0" into it to join. Opened
+  /// once, so a spawn costs one write(), not a path walk and an open.
+  int join_fd() const { return join_fd_; }
+  /// The live processes in it (a process leaves it when it exits, before it is reaped).
+  std::vector<pid_t> procs() const;
+  /// No live process in it ("populated 0" in cgroup.events): one pread, for the exit path.
+  bool is_empty() const;
+  /// SIGKILL to everything in it: cgroup.kill (Linux 5.14+), else each pid of procs().
+  void kill_all() const;
+
+ private:
+  std::string dir_;
+  std::string procs_;
+  int join_fd_ = -1;
+  int events_fd_ = -1;
+};
+
+/// The run's directory `<taskmux's cgroup>/taskmux-<run>`, flock'ed while taskmux lives, so
+/// the next taskmux in the same cgroup can tell a dead run's directory from a live one's.
+/// Loop thread only.
+class cgroup_tree {
+ public:
+  /// Creates the run's directory on the cgroup2 mount, after removing the empty directories of
+  /// dead runs (a taskmux killed with SIGKILL cannot remove its own); nullptr, with `why` set
+  /// ("unable to create /sys/fs/cgroup/taskmux-5f0c2a: Read-only file system"), when it cannot.
+  static std::unique_ptr<cgroup_tree> create(boost::asio::io_context& loop,
+                                             const std::string& run_id, std::string& why);
+  ~cgroup_tree();
+  cgroup_tree(const cgroup_tree&) = delete;
+  cgroup_tree& operator=(const cgroup_tree&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  /// Directories of dead runs that create() had to leave: they still hold processes.
+  const std::vector<std::string>& stale_runs() const { return stale_runs_; }
+  /// The leaf `name` (made the first time, then reused); none, with `why`, when mkdir fails.
+  std::optional<cgroup_leaf> make_leaf(const std::string& name, std::string& why);
+  /// Calls `changed` on the loop whenever `leaf`'s cgroup.events changes (populated turned 0
+  /// or 1; the kernel batches changes to one per 10 ms), until unwatch(). -1 when refused.
+  int watch(const cgroup_leaf& leaf, std::function<void()> changed);
+  void unwatch(int id);
+  /// rmdir every leaf, then the run's directory (only empty cgroups can go); "dir: reason"
+  /// for each one that stays.
+  std::vector<std::string> remove();
+
+ private:
+  cgroup_tree(boost::asio::io_context& loop, std::string dir, int lock_fd, int inotify_fd);
+  void arm();
+  void on_events();
+
+  std::string dir_;
+  int lock_fd_;  ///< dir_ itself, flock'ed: "this run is alive"
+  std::vector<std::string> stale_runs_;
+  std::vector<std::string> leaves_;
+  bool removed_ = false;
+  boost::asio::posix::stream_descriptor events_;  ///< inotify
+  std::unordered_map<int, std::function<void()>> watches_;
+};
+
+}  // namespace taskmux::process
