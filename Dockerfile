@@ -38,7 +38,7 @@ FROM debian:bookworm-slim
 # libgcc-s1 are already in the base image); the ldd check below fails the build if one is
 # missing. No libfmt9: fmt::fmt is on the link line, but nothing references libfmt.so yet
 # (Debian links --as-needed) - ldd will ask for it once something does.
-ARG RUNTIME_PACKAGES="libboost-filesystem1.81.0 libboost-json1.81.0 libtomlplusplus3 libsqlite3-0 librabbitmq4"
+ARG RUNTIME_PACKAGES="libboost-filesystem1.81.0 libboost-json1.81.0 libtomlplusplus3 libsqlite3-0"
 ARG DEMO_PACKAGES="python3"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
