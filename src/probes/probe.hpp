@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +37,7 @@ std::unique_ptr<attempt> http(boost::asio::io_context& loop, const http_url& url
 /// group is killed and the attempt fails. The reaper reports its exit like any other.
 struct command {
   std::vector<std::string> argv;
-  std::vector<std::string> env;
+  std::span<const char* const> env;  ///< borrowed: "K=V" strings
   std::string workdir;
 };
 std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, const command& cmd,

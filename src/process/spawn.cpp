@@ -37,10 +37,10 @@ int dev_null() {
 
 }  // namespace
 
-std::string find_program(const std::string& name, std::span<const std::string> env) {
+std::string find_program(const std::string& name, std::span<const char* const> env) {
   if (name.find('/') != std::string::npos) return name;
   std::string path = "/usr/local/bin:/usr/bin:/bin";
-  for (auto& kv : env)
+  for (std::string_view kv : env)
     if (kv.starts_with("PATH=")) path = kv.substr(5);
   size_t begin = 0;
   while (begin <= path.size()) {
@@ -75,6 +75,7 @@ spawn_result spawn(const spawn_request& req) {
   std::string exe = find_program(req.argv[0], req.env);
   if (exe.empty()) return {-1, "unable to execute " + req.argv[0] + ": not found in PATH"};
   std::vector<std::string> args(req.argv.begin() + 1, req.argv.end());
+  std::vector<bp::cstring_ref> env(req.env.begin(), req.env.end());
   bp::process_stdio stdio = dev_null() >= 0 ? bp::process_stdio{dev_null(), req.stdout_fd, req.stderr_fd}
                                             : bp::process_stdio{nullptr, req.stdout_fd, req.stderr_fd};
   child_result child;
@@ -98,7 +99,7 @@ spawn_result spawn(const spawn_request& req) {
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   boost::system::error_code ec;
   bp::posix::vfork_launcher launcher;
-  auto proc = launcher(launch_ctx.get_executor(), ec, exe, args, bp::process_environment(req.env),
+  auto proc = launcher(launch_ctx.get_executor(), ec, exe, args, bp::process_environment(env),
                        bp::process_start_dir(req.workdir.string()), stdio, setup);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (ec) return {-1, "unable to execute " + exe + ": " + ec.message()};

@@ -22,7 +22,7 @@ struct identity {
 
 /// `name` itself when it holds a '/', else the first executable `name` in the PATH of `env`
 /// (a default PATH without one); empty when there is none.
-std::string find_program(const std::string& name, std::span<const std::string> env);
+std::string find_program(const std::string& name, std::span<const char* const> env);
 
 /// Looks a user up (name or numeric uid); nothing if unknown.
 std::optional<identity> lookup_user(const std::string& name);
@@ -30,7 +30,7 @@ std::optional<identity> lookup_user(const std::string& name);
 /// Borrows argv and env from the caller for the duration of spawn() (no copy per spawn).
 struct spawn_request {
   std::span<const std::string> argv;  ///< argv[0] is searched in PATH of `env` when it has no '/'
-  std::span<const std::string> env;   ///< "K=V", the whole environment
+  std::span<const char* const> env;   ///< "K=V", the whole environment (no terminating nullptr)
   std::filesystem::path workdir;
   std::optional<identity> user;
   int stdout_fd = -1;  ///< write ends handed to the child as fd 1 and 2

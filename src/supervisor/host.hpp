@@ -3,7 +3,9 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "config/model.hpp"
 #include "logs/format.hpp"
@@ -34,6 +36,9 @@ class host {
   virtual void on_state_change(instance& i) = 0;
   /// NOTIFY_SOCKET for the instances of `t` ("" when there is none).
   virtual std::string notify_socket(const config::task& t) = 0;
+  /// The environment all instances of `t` share ("K=V": inherited, config, TASK_NAME, ...;
+  /// all but TASK_INSTANCE and the instance mark), built once per task.
+  virtual std::shared_ptr<const std::vector<std::string>> task_env(const config::task& t) = 0;
   /// The run's cgroup directory; nullptr when cgroup tracking is off.
   virtual process::cgroup_tree* cgroups() = 0;
   /// One line of taskmux's own on its stderr.

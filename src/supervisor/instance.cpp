@@ -5,7 +5,6 @@
 
 #include <boost/asio/post.hpp>
 #include <cstring>
-#include <map>
 #include <variant>
 
 #include "config/duration.hpp"
@@ -15,7 +14,6 @@
 #include "process/process_group.hpp"
 #include "process/spawn.hpp"
 
-extern char** environ;
 
 namespace taskmux::supervisor {
 namespace {
@@ -179,30 +177,14 @@ std::string instance::exit_text() const {
 }
 
 void instance::prepare_launch() {
-  std::map<std::string, std::string> env;
-  if (cfg_.inherit_env)
-    for (char** e = environ; *e; ++e) {
-      std::string_view kv(*e);
-      auto eq = kv.find('=');
-      if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-  env.erase("NOTIFY_SOCKET");  // taskmux's own, from a service manager above it
-  env.erase("WATCHDOG_USEC");
-  env.erase("WATCHDOG_PID");
-  env.emplace("PYTHONUNBUFFERED", "1");
-  for (auto& [k, v] : cfg_.env) env[k] = v;
-  env["TASK_NAME"] = cfg_.name;
-  env["TASK_INSTANCE"] = std::to_string(index_);
-  env["NAMESPACE"] = cfg_.namespace_;
-  if (auto socket = host_.notify_socket(cfg_); !socket.empty()) env["NOTIFY_SOCKET"] = socket;
-  if (cfg_.watchdog) env["WATCHDOG_USEC"] = std::to_string(cfg_.watchdog->count() * 1000);
-  if (cfg_.every) env["FREQUENCY_SEC"] = std::to_string(std::max<long long>(1, cfg_.every->count() / 1000));
-  env[process::instance_mark_name] = "";
+  // Shared with the other instances of the task: 500 copies of an environment add up.
+  shared_env_ = host_.task_env(cfg_);
+  instance_var_ = "TASK_INSTANCE=" + std::to_string(index_);
   env_.clear();
-  for (auto& [k, v] : env) {
-    if (k == process::instance_mark_name) mark_index_ = env_.size();
-    env_.push_back(k + "=" + v);
-  }
+  for (auto& kv : *shared_env_) env_.push_back(kv.c_str());
+  env_.push_back(instance_var_.c_str());
+  mark_index_ = env_.size();
+  env_.push_back(mark_var_.c_str());
   if (cfg_.user) user_ = process::lookup_user(*cfg_.user);
   argv_ = cfg_.cmd.argv;
   // Resolved once; a program that is not there (yet) is looked up again at the next spawn.
@@ -255,7 +237,8 @@ void instance::spawn() {
   }
   if (spawn_error_.empty()) {
     process::spawn_request req;
-    env_[mark_index_] = std::string(process::instance_mark_name) + "=" + mark_;
+    mark_var_ = std::string(process::instance_mark_name) + "=" + mark_;
+    env_[mark_index_] = mark_var_.c_str();
     req.argv = argv_;
     req.env = env_;
     req.workdir = cfg_.workdir;

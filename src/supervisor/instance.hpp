@@ -118,7 +118,10 @@ class instance final : public logs::line_sink {
   /// Built once per instance (a restart reuses them): argv with argv[0] resolved in PATH,
   /// the environment, and where in it the per-spawn TASKMUX_INSTANCE mark sits.
   std::vector<std::string> argv_;
-  std::vector<std::string> env_;
+  std::shared_ptr<const std::vector<std::string>> shared_env_;  ///< the task's (host::task_env)
+  std::string instance_var_;  ///< TASK_INSTANCE=i
+  std::string mark_var_;      ///< TASKMUX_INSTANCE=<mark of this run>
+  std::vector<const char*> env_;  ///< the whole environment: shared_env_, then the two above
   size_t mark_index_ = 0;
   std::optional<process::identity> user_;  ///< looked up with the rest, not at every restart
   bool in_spawn_ = false;
@@ -152,7 +155,7 @@ class instance final : public logs::line_sink {
   logs::ring recent_;
   uint64_t err_lines_ = 0;           ///< stderr lines ever received
   uint64_t err_lines_at_spawn_ = 0;  ///< ... when the current run started
-  std::mt19937 rng_;
+  std::minstd_rand rng_;  ///< jitter only: 8 bytes of state, not mt19937's 5,000 per instance
 };
 
 }  // namespace taskmux::supervisor

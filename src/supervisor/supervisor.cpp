@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "config/duration.hpp"
@@ -12,6 +13,8 @@
 #include "process/children.hpp"
 #include "process/spawn.hpp"
 #include "supervisor/depgraph.hpp"
+
+extern char** environ;
 
 namespace taskmux::supervisor {
 namespace {
@@ -85,6 +88,32 @@ bool supervisor::open_notify_sockets() {
 std::string supervisor::notify_socket(const config::task& t) {
   auto* slot = find(t.name);
   return slot && slot->notify ? slot->notify->path().string() : std::string();
+}
+
+std::shared_ptr<const std::vector<std::string>> supervisor::task_env(const config::task& t) {
+  auto* slot = find(t.name);
+  if (slot && slot->env) return slot->env;
+  std::map<std::string, std::string> env;
+  if (t.inherit_env)
+    for (char** e = environ; *e; ++e) {
+      std::string_view kv(*e);
+      auto eq = kv.find('=');
+      if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+  // taskmux's own, from a service manager above it
+  for (auto* own : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "TASK_INSTANCE", process::instance_mark_name})
+    env.erase(own);
+  env.emplace("PYTHONUNBUFFERED", "1");
+  for (auto& [k, v] : t.env) env[k] = v;
+  env["TASK_NAME"] = t.name;
+  env["NAMESPACE"] = t.namespace_;
+  if (auto socket = notify_socket(t); !socket.empty()) env["NOTIFY_SOCKET"] = socket;
+  if (t.watchdog) env["WATCHDOG_USEC"] = std::to_string(t.watchdog->count() * 1000);
+  if (t.every) env["FREQUENCY_SEC"] = std::to_string(std::max<long long>(1, t.every->count() / 1000));
+  auto vars = std::make_shared<std::vector<std::string>>();
+  for (auto& [k, v] : env) vars->push_back(k + "=" + v);
+  if (slot) slot->env = vars;
+  return vars;
 }
 
 void supervisor::on_notify(task_slot& slot, const notify::listener::datagram& d) {

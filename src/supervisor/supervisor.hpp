@@ -26,6 +26,7 @@ struct task_slot {
   std::vector<std::string> dependents;  ///< tasks whose depends_on names this one
   bool stop_sent = false;               ///< shutdown: stop was requested
   std::unique_ptr<notify::listener> notify;  ///< this task's NOTIFY_SOCKET
+  std::shared_ptr<const std::vector<std::string>> env;  ///< shared by its instances (task_env)
   uint64_t notify_refused_unlogged = 0;      ///< refused datagrams since the last warning
   std::chrono::steady_clock::time_point notify_warned_at{};
 };
@@ -71,6 +72,7 @@ class supervisor final : public host {
   void emit(const event_record&) override;
   void on_state_change(instance& i) override;
   std::string notify_socket(const config::task& t) override;
+  std::shared_ptr<const std::vector<std::string>> task_env(const config::task& t) override;
   process::cgroup_tree* cgroups() override { return cgroups_.get(); }
 
  private:
