@@ -28,7 +28,6 @@ class reporter final : public supervisor::event_sink {
   void on_event(const supervisor::event_record& r) override;
   /// One last snapshot (everything stopped); call after the supervisor's run() returned.
   void finish();
-  uint64_t last_seq() const { return seq_; }
 
  private:
   void snapshot();

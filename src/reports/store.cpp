@@ -1,6 +1,5 @@
 #include "reports/store.hpp"
 
-#include <functional>
 #include <map>
 #include <memory>
 
@@ -90,97 +89,92 @@ sqlite3_stmt* store::prepare(const char* sql) {
   return s;
 }
 
-namespace {
-
-/// BEGIN IMMEDIATE ... COMMIT, rolled back when the scope is left by an exception.
-class transaction {
- public:
-  transaction(sqlite3* db, std::function<void(const char*)> exec) : db_(db), exec_(std::move(exec)) {
-    exec_("BEGIN IMMEDIATE");
+template <class Body>
+auto store::transact(Body&& body) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    auto result = body();
+    exec("COMMIT");
+    return result;
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
   }
-  ~transaction() {
-    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    exec_("COMMIT");
-    done_ = true;
-  }
+}
 
- private:
-  sqlite3* db_;
-  std::function<void(const char*)> exec_;
-  bool done_ = false;
-};
-
-}  // namespace
-
-void store::append(const std::vector<outgoing>& batch, int retain) {
-  if (batch.empty()) return;
-  transaction tx(db_, [this](const char* sql) { exec(sql); });
-  statement insert(prepare("INSERT INTO message(queue, body) VALUES(?1, ?2)"));
-  std::map<std::string_view, int64_t> added;
+void store::insert_all(const char* sql, const std::vector<outgoing>& batch) {
+  statement insert(prepare(sql));
   for (auto& m : batch) {
     bind_text(insert.get(), 1, m.queue);
     bind_text(insert.get(), 2, m.body);
     if (sqlite3_step(insert.get()) != SQLITE_DONE) fail("insert");
     sqlite3_reset(insert.get());
-    ++added[m.queue];
   }
-  statement grow(prepare(
-      "INSERT INTO queue(name, length) VALUES(?1, ?2) "
-      "ON CONFLICT(name) DO UPDATE SET length = length + ?2 RETURNING length"));
-  statement trim(prepare(
-      "DELETE FROM message WHERE id IN (SELECT id FROM message WHERE queue = ?1 ORDER BY id LIMIT ?2)"));
-  statement count(prepare("UPDATE queue SET length = length - ?2, dropped = dropped + ?2 WHERE name = ?1"));
-  for (auto [name, n] : added) {
-    bind_text(grow.get(), 1, name);
-    sqlite3_bind_int64(grow.get(), 2, n);
-    if (sqlite3_step(grow.get()) != SQLITE_ROW) fail("count");
-    int64_t length = sqlite3_column_int64(grow.get(), 0);
-    sqlite3_reset(grow.get());
-    if (retain <= 0 || length <= retain) continue;
-    int64_t excess = length - retain;
-    for (auto* s : {trim.get(), count.get()}) {
-      bind_text(s, 1, name);
-      sqlite3_bind_int64(s, 2, excess);
-      if (sqlite3_step(s) != SQLITE_DONE) fail("trim");
-      sqlite3_reset(s);
+}
+
+std::vector<stored_message> store::messages(sqlite3_stmt* rows, const char* what) {
+  std::vector<stored_message> out;
+  int rc;
+  while ((rc = sqlite3_step(rows)) == SQLITE_ROW)
+    out.push_back({sqlite3_column_int64(rows, 0), column_text(rows, 1), column_text(rows, 2)});
+  if (rc != SQLITE_DONE) fail(what);
+  return out;
+}
+
+void store::append(const std::vector<outgoing>& batch, int retain) {
+  if (batch.empty()) return;
+  transact([&] {
+    insert_all("INSERT INTO message(queue, body) VALUES(?1, ?2)", batch);
+    std::map<std::string_view, int64_t> added;
+    for (auto& m : batch) ++added[m.queue];
+    statement grow(prepare(
+        "INSERT INTO queue(name, length) VALUES(?1, ?2) "
+        "ON CONFLICT(name) DO UPDATE SET length = length + ?2 RETURNING length"));
+    statement trim(prepare(
+        "DELETE FROM message WHERE id IN (SELECT id FROM message WHERE queue = ?1 ORDER BY id LIMIT ?2)"));
+    statement count(prepare("UPDATE queue SET length = length - ?2, dropped = dropped + ?2 WHERE name = ?1"));
+    for (auto [name, n] : added) {
+      bind_text(grow.get(), 1, name);
+      sqlite3_bind_int64(grow.get(), 2, n);
+      if (sqlite3_step(grow.get()) != SQLITE_ROW) fail("count");
+      int64_t length = sqlite3_column_int64(grow.get(), 0);
+      sqlite3_reset(grow.get());
+      if (retain <= 0 || length <= retain) continue;
+      for (auto* s : {trim.get(), count.get()}) {
+        bind_text(s, 1, name);
+        sqlite3_bind_int64(s, 2, length - retain);
+        if (sqlite3_step(s) != SQLITE_DONE) fail("trim");
+        sqlite3_reset(s);
+      }
     }
-  }
-  tx.commit();
+    return true;
+  });
 }
 
 std::optional<stored_message> store::pop(std::string_view queue) {
-  transaction tx(db_, [this](const char* sql) { exec(sql); });
-  statement first(prepare("SELECT id, body FROM message WHERE queue = ?1 ORDER BY id LIMIT 1"));
-  bind_text(first.get(), 1, queue);
-  int rc = sqlite3_step(first.get());
-  if (rc == SQLITE_DONE) return std::nullopt;
-  if (rc != SQLITE_ROW) fail("pop");
-  stored_message m{sqlite3_column_int64(first.get(), 0), std::string(queue), column_text(first.get(), 1)};
-  statement del(prepare("DELETE FROM message WHERE id = ?1"));
-  sqlite3_bind_int64(del.get(), 1, m.id);
-  if (sqlite3_step(del.get()) != SQLITE_DONE) fail("pop");
-  statement shrink(prepare("UPDATE queue SET length = length - 1 WHERE name = ?1"));
-  bind_text(shrink.get(), 1, queue);
-  if (sqlite3_step(shrink.get()) != SQLITE_DONE) fail("pop");
-  tx.commit();
-  return m;
+  return transact([&]() -> std::optional<stored_message> {
+    statement first(prepare("SELECT id, queue, body FROM message WHERE queue = ?1 ORDER BY id LIMIT 1"));
+    bind_text(first.get(), 1, queue);
+    auto found = messages(first.get(), "pop");
+    if (found.empty()) return std::nullopt;
+    statement del(prepare("DELETE FROM message WHERE id = ?1"));
+    sqlite3_bind_int64(del.get(), 1, found[0].id);
+    if (sqlite3_step(del.get()) != SQLITE_DONE) fail("pop");
+    statement shrink(prepare("UPDATE queue SET length = length - 1 WHERE name = ?1"));
+    bind_text(shrink.get(), 1, queue);
+    if (sqlite3_step(shrink.get()) != SQLITE_DONE) fail("pop");
+    return std::move(found[0]);
+  });
 }
 
 std::vector<stored_message> store::tail(std::string_view queue, size_t n, int64_t after) {
   statement q(prepare(
-      "SELECT id, body FROM (SELECT id, body FROM message WHERE queue = ?1 AND id > ?2 ORDER BY id DESC LIMIT ?3) "
-      "ORDER BY id"));
+      "SELECT id, queue, body FROM (SELECT id, queue, body FROM message WHERE queue = ?1 AND id > ?2 "
+      "ORDER BY id DESC LIMIT ?3) ORDER BY id"));
   bind_text(q.get(), 1, queue);
   sqlite3_bind_int64(q.get(), 2, after);
   sqlite3_bind_int64(q.get(), 3, n == 0 ? -1 : static_cast<int64_t>(n));
-  std::vector<stored_message> out;
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW)
-    out.push_back({sqlite3_column_int64(q.get(), 0), std::string(queue), column_text(q.get(), 1)});
-  if (rc != SQLITE_DONE) fail("tail");
-  return out;
+  return messages(q.get(), "tail");
 }
 
 std::vector<queue_info> store::list() {
@@ -195,27 +189,17 @@ std::vector<queue_info> store::list() {
 
 void store::append_outbox(const std::vector<outgoing>& batch) {
   if (batch.empty()) return;
-  transaction tx(db_, [this](const char* sql) { exec(sql); });
-  statement insert(prepare("INSERT INTO outbox(queue, body) VALUES(?1, ?2)"));
-  for (auto& m : batch) {
-    bind_text(insert.get(), 1, m.queue);
-    bind_text(insert.get(), 2, m.body);
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) fail("outbox insert");
-    sqlite3_reset(insert.get());
-  }
-  tx.commit();
+  transact([&] {
+    insert_all("INSERT INTO outbox(queue, body) VALUES(?1, ?2)", batch);
+    return true;
+  });
 }
 
 std::vector<stored_message> store::outbox_after(int64_t after, size_t limit) {
   statement q(prepare("SELECT id, queue, body FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2"));
   sqlite3_bind_int64(q.get(), 1, after);
   sqlite3_bind_int64(q.get(), 2, static_cast<int64_t>(limit));
-  std::vector<stored_message> out;
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW)
-    out.push_back({sqlite3_column_int64(q.get(), 0), column_text(q.get(), 1), column_text(q.get(), 2)});
-  if (rc != SQLITE_DONE) fail("outbox read");
-  return out;
+  return messages(q.get(), "outbox read");
 }
 
 void store::remove_outbox_through(int64_t id) {

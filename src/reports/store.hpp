@@ -78,6 +78,13 @@ class store {
  private:
   void exec(const char* sql);
   sqlite3_stmt* prepare(const char* sql);
+  /// BEGIN IMMEDIATE, body(), COMMIT; rolled back when body throws. Returns body's result.
+  template <class Body>
+  auto transact(Body&& body);
+  /// Runs `sql` (parameters ?1 queue, ?2 body) once per message.
+  void insert_all(const char* sql, const std::vector<outgoing>& batch);
+  /// Steps `rows` (columns id, queue, body) to the end.
+  std::vector<stored_message> messages(sqlite3_stmt* rows, const char* what);
   [[noreturn]] void fail(const char* what);
 
   std::filesystem::path file_;

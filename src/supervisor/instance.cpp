@@ -414,10 +414,9 @@ void instance::arm_ready_check() {
 
 void instance::run_ready_probe() {
   auto spawn_id = spawn_count_;
-  auto done = [this, spawn_id](bool ok, std::string detail) {
+  auto done = [this, spawn_id](bool ok, std::string) {
     if (spawn_id != spawn_count_ || state_ != state::running) return;
     if (ok) return handle(event::ready_passed);
-    last_probe_result_ = std::move(detail);
     ready_timer_.expires_after(ready_probe_interval);
     ready_timer_.async_wait([this, spawn_id](boost::system::error_code ec) {
       if (!ec && spawn_id == spawn_count_ && state_ == state::running) run_ready_probe();

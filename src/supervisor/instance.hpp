@@ -145,7 +145,6 @@ class instance final : public logs::line_sink {
   boost::asio::steady_timer health_timer_;
   std::unique_ptr<probes::attempt> probe_;  ///< the ready or health check in flight
   int health_failures_ = 0;                 ///< in a row
-  std::string last_probe_result_;           ///< why the last ready probe failed
   std::optional<std::string> status_;  ///< last STATUS= of this run
   std::optional<int> reported_errno_;  ///< last ERRNO= of this run
   uint64_t deadline_gen_ = 0;
