@@ -205,6 +205,42 @@ class EventsTest(TaskmuxTest, Checks):
         self.assertEqual(json.loads(tail.stdout.decode().splitlines()[-1]), last)
 
 
+def iso_seconds(ts):
+    """"2026-11-26T12:34:02.647Z" -> seconds (within a day is enough here)."""
+    h, m, sec = ts[11:23].split(":")
+    return int(h) * 3600 + int(m) * 60 + float(sec)
+
+
+class SnapshotTest(TaskmuxTest):
+    """SPEC: the snapshot goes to _status_<name> every report_interval and after state
+    changes, coalesced, so a crash loop cannot flood it."""
+
+    def test_snapshots_come_every_report_interval_while_nothing_changes(self):
+        sup = self.start(f'[[task]]\nname = "idle"\ncommand = {probe("sleep", 3600)}\n',
+                         supervisor_table='name = "snap"\nreport_interval = "500ms"')
+        sup.wait_state("idle", "ready")
+        time.sleep(0.5)
+        before = len(events(sup.messages(), "_status_snap", "snapshot"))
+        time.sleep(2.6)
+        after = events(sup.messages(), "_status_snap", "snapshot")
+        self.assertGreaterEqual(len(after) - before, 4, "a snapshot per 500 ms with no change at all")
+        self.assertTrue(all(r["state"] == "ready" for r in after[-1]["tasks"]))
+
+    def test_a_crash_loop_gets_at_most_one_snapshot_a_second(self):
+        sup = self.start(f'[[task]]\nname = "crash"\ncommand = {probe("exit", 1)}\nrestart = "always"\n'
+                         'backoff = { initial = "1ms", max = "1ms" }\nstart_limit = { burst = 0 }\n',
+                         supervisor_table='name = "snap"\nreport_interval = "1h"')
+        sup.wait_ready()
+        time.sleep(3.5)
+        msgs = sup.messages()
+        snaps = events(msgs, "_status_snap", "snapshot")
+        crashes = events(msgs, "_fault_crash", "exited")
+        self.assertGreater(len(crashes), 100, "the loop is busy")
+        self.assertGreaterEqual(len(snaps), 2, "changes are followed by snapshots, not held back")
+        gaps = [b - a for a, b in zip((iso_seconds(s["ts"]) for s in snaps), (iso_seconds(s["ts"]) for s in snaps[1:]))]
+        self.assertTrue(all(g >= 0.9 for g in gaps), f"snapshots closer than a second apart: {gaps}")
+
+
 class DurabilityTest(TaskmuxTest, Checks):
     def test_reports_committed_before_a_kill_9_are_all_there_and_the_next_run_follows(self):
         body = (f'[[task]]\nname = "loop"\ncommand = {probe("exit", 1)}\nrestart = "always"\n'
