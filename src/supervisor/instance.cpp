@@ -137,10 +137,11 @@ void instance::perform(action a) {
         msg += pending_delay_.count() ? "; restarting in " + format_duration(pending_delay_) : "; restarting now";
       else if (state_ == state::exited)
         msg += "; not restarting (restart = " + std::string(config::to_string(cfg_.restart)) + ")";
-      report("exited", run_failed_ ? route::fault : route::status, msg);
+      report("exited", run_failed_ ? route::fault : route::status, msg,
+             {last_run_time_, state_ == state::backoff ? std::optional(pending_delay_) : std::nullopt});
       break;
     }
-    case action::report_backoff: report("backoff", route::status, "restarting in " + format_duration(pending_delay_)); break;
+    case action::report_backoff: report("backoff", route::status, "restarting in " + format_duration(pending_delay_), {std::nullopt, pending_delay_}); break;
     case action::report_fatal:
       report("fatal", route::fault,
              "fatal: more than " + std::to_string(cfg_.start_limit.burst) + " starts within " +
@@ -156,9 +157,11 @@ void instance::perform(action a) {
              "cycle started (pid " + std::to_string(pid_) + ")" + (late_ ? ", late" : ""));
       break;
     case action::report_cycle_succeeded:
-      report("cycle_succeeded", route::success, "cycle succeeded in " + format_duration(last_run_time_));
+      report("cycle_succeeded", route::success, "cycle succeeded in " + format_duration(last_run_time_), {last_run_time_});
       break;
-    case action::report_cycle_failed: report("cycle_failed", route::fault, "cycle failed: " + (spawn_error_.empty() ? exit_text() : spawn_error_)); break;
+    case action::report_cycle_failed: report("cycle_failed", route::fault, "cycle failed: " + (spawn_error_.empty() ? exit_text() : spawn_error_),
+             {last_run_time_});
+      break;
     case action::report_health_failed: report("health_failed", route::fault, failure_reason_); break;
     case action::report_watchdog_expired: report("watchdog_expired", route::fault, failure_reason_); break;
     case action::report_killed:
@@ -495,7 +498,7 @@ void instance::cancel_timers() {
   deadline_.cancel();
 }
 
-void instance::report(const char* name, route to, std::string message) {
+void instance::report(const char* name, route to, std::string message, report_timing timing) {
   event_record r;
   r.ts = std::chrono::system_clock::now();
   r.event = name;
@@ -508,9 +511,8 @@ void instance::report(const char* name, route to, std::string message) {
   r.exit = last_exit_;
   r.restarts = restarts_;
   r.message = std::move(message);
-  std::string_view ev(name);
-  if (ev == "exited" || ev == "cycle_succeeded" || ev == "cycle_failed") r.run_time = last_run_time_;
-  if (ev == "backoff" || (ev == "exited" && state_ == state::backoff)) r.delay = pending_delay_;
+  r.run_time = timing.run_time;
+  r.delay = timing.delay;
   if (to == route::fault) {
     // Only this run's words: older runs' lines are in the ring too.
     size_t n = std::min<uint64_t>(fault_output_lines, err_lines_ - err_lines_at_spawn_);

@@ -90,7 +90,12 @@ class instance final : public logs::line_sink {
   void run_health_probe();
   void arm_watchdog();
   void cancel_timers();
-  void report(const char* event, route to, std::string message);
+  /// Ends of runs say how long they lasted; restarts how long they wait.
+  struct report_timing {
+    std::optional<std::chrono::milliseconds> run_time;
+    std::optional<std::chrono::milliseconds> delay;
+  };
+  void report(const char* event, route to, std::string message, report_timing timing = {});
   std::string exit_text() const;
   void prepare_launch();
 

@@ -63,6 +63,14 @@ class Checks:
         self.assertFalse(body["exit_code"] is not None and body["signal"] is not None, body)
         self.assertIsInstance(body["restarts"], int)
         self.assertIsInstance(body["message"], str)
+        # How long a run lasted / how long until the next start (docs/reports.md).
+        if body["event"] in ("exited", "cycle_succeeded", "cycle_failed"):
+            self.assertIsInstance(body["run_time_s"], (int, float), body)
+            self.assertGreaterEqual(body["run_time_s"], 0, body)
+        if body["event"] == "backoff" or (body["event"] == "exited" and body["state"] == "backoff"):
+            self.assertIsInstance(body["delay_s"], (int, float), body)
+        if body["event"] not in ("exited", "backoff"):
+            self.assertNotIn("delay_s", body)
         if "stderr" in body:
             self.assertIsInstance(body["stderr"], list)
             self.assertTrue(all(isinstance(l, str) for l in body["stderr"]), body)
