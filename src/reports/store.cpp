@@ -1,7 +1,7 @@
 #include "reports/store.hpp"
 
 #include <map>
-#include <memory>
+#include <utility>
 
 namespace taskmux::reports {
 namespace {
@@ -25,11 +25,6 @@ CREATE TABLE IF NOT EXISTS outbox(
   body  TEXT NOT NULL
 );
 )sql";
-
-struct finalize {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using statement = std::unique_ptr<sqlite3_stmt, finalize>;
 
 void bind_text(sqlite3_stmt* s, int i, std::string_view text) {
   sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
@@ -64,10 +59,12 @@ store::store(const std::filesystem::path& file) : file_(file) {
 }
 
 store::~store() {
+  for (auto& [sql, s] : statements_) sqlite3_finalize(s);
   if (db_) sqlite3_close_v2(db_);
 }
 
-store::store(store&& o) noexcept : file_(std::move(o.file_)), db_(o.db_) { o.db_ = nullptr; }
+store::store(store&& o) noexcept
+    : file_(std::move(o.file_)), db_(std::exchange(o.db_, nullptr)), statements_(std::move(o.statements_)) {}
 
 void store::fail(const char* what) {
   std::string msg = "queue store " + file_.string() + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
@@ -83,18 +80,26 @@ void store::exec(const char* sql) {
   }
 }
 
-sqlite3_stmt* store::prepare(const char* sql) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) fail("prepare");
-  return s;
+store::statement store::prepare(const char* sql) {
+  auto& s = statements_[sql];
+  if (!s && sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+    statements_.erase(sql);
+    fail("prepare");
+  }
+  return statement(s);
+}
+
+void store::step_once(const char* sql, const char* what) {
+  auto s = prepare(sql);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) fail(what);
 }
 
 template <class Body>
 auto store::transact(Body&& body) {
-  exec("BEGIN IMMEDIATE");
+  step_once("BEGIN IMMEDIATE", "begin");
   try {
     auto result = body();
-    exec("COMMIT");
+    step_once("COMMIT", "commit");
     return result;
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -103,7 +108,7 @@ auto store::transact(Body&& body) {
 }
 
 void store::insert_all(const char* sql, const std::vector<outgoing>& batch) {
-  statement insert(prepare(sql));
+  auto insert = prepare(sql);
   for (auto& m : batch) {
     bind_text(insert.get(), 1, m.queue);
     bind_text(insert.get(), 2, m.body);
@@ -127,12 +132,12 @@ void store::append(const std::vector<outgoing>& batch, int retain) {
     insert_all("INSERT INTO message(queue, body) VALUES(?1, ?2)", batch);
     std::map<std::string_view, int64_t> added;
     for (auto& m : batch) ++added[m.queue];
-    statement grow(prepare(
+    auto grow = prepare(
         "INSERT INTO queue(name, length) VALUES(?1, ?2) "
-        "ON CONFLICT(name) DO UPDATE SET length = length + ?2 RETURNING length"));
-    statement trim(prepare(
-        "DELETE FROM message WHERE id IN (SELECT id FROM message WHERE queue = ?1 ORDER BY id LIMIT ?2)"));
-    statement count(prepare("UPDATE queue SET length = length - ?2, dropped = dropped + ?2 WHERE name = ?1"));
+        "ON CONFLICT(name) DO UPDATE SET length = length + ?2 RETURNING length");
+    auto trim = prepare(
+        "DELETE FROM message WHERE id IN (SELECT id FROM message WHERE queue = ?1 ORDER BY id LIMIT ?2)");
+    auto count = prepare("UPDATE queue SET length = length - ?2, dropped = dropped + ?2 WHERE name = ?1");
     for (auto [name, n] : added) {
       bind_text(grow.get(), 1, name);
       sqlite3_bind_int64(grow.get(), 2, n);
@@ -153,14 +158,14 @@ void store::append(const std::vector<outgoing>& batch, int retain) {
 
 std::optional<stored_message> store::pop(std::string_view queue) {
   return transact([&]() -> std::optional<stored_message> {
-    statement first(prepare("SELECT id, queue, body FROM message WHERE queue = ?1 ORDER BY id LIMIT 1"));
+    auto first = prepare("SELECT id, queue, body FROM message WHERE queue = ?1 ORDER BY id LIMIT 1");
     bind_text(first.get(), 1, queue);
     auto found = messages(first.get(), "pop");
     if (found.empty()) return std::nullopt;
-    statement del(prepare("DELETE FROM message WHERE id = ?1"));
+    auto del = prepare("DELETE FROM message WHERE id = ?1");
     sqlite3_bind_int64(del.get(), 1, found[0].id);
     if (sqlite3_step(del.get()) != SQLITE_DONE) fail("pop");
-    statement shrink(prepare("UPDATE queue SET length = length - 1 WHERE name = ?1"));
+    auto shrink = prepare("UPDATE queue SET length = length - 1 WHERE name = ?1");
     bind_text(shrink.get(), 1, queue);
     if (sqlite3_step(shrink.get()) != SQLITE_DONE) fail("pop");
     return std::move(found[0]);
@@ -168,9 +173,9 @@ std::optional<stored_message> store::pop(std::string_view queue) {
 }
 
 std::vector<stored_message> store::tail(std::string_view queue, size_t n, int64_t after) {
-  statement q(prepare(
+  auto q = prepare(
       "SELECT id, queue, body FROM (SELECT id, queue, body FROM message WHERE queue = ?1 AND id > ?2 "
-      "ORDER BY id DESC LIMIT ?3) ORDER BY id"));
+      "ORDER BY id DESC LIMIT ?3) ORDER BY id");
   bind_text(q.get(), 1, queue);
   sqlite3_bind_int64(q.get(), 2, after);
   sqlite3_bind_int64(q.get(), 3, n == 0 ? -1 : static_cast<int64_t>(n));
@@ -178,7 +183,7 @@ std::vector<stored_message> store::tail(std::string_view queue, size_t n, int64_
 }
 
 std::vector<queue_info> store::list() {
-  statement q(prepare("SELECT name, length, dropped FROM queue ORDER BY name"));
+  auto q = prepare("SELECT name, length, dropped FROM queue ORDER BY name");
   std::vector<queue_info> out;
   int rc;
   while ((rc = sqlite3_step(q.get())) == SQLITE_ROW)
@@ -196,14 +201,14 @@ void store::append_outbox(const std::vector<outgoing>& batch) {
 }
 
 std::vector<stored_message> store::outbox_after(int64_t after, size_t limit) {
-  statement q(prepare("SELECT id, queue, body FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2"));
+  auto q = prepare("SELECT id, queue, body FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2");
   sqlite3_bind_int64(q.get(), 1, after);
   sqlite3_bind_int64(q.get(), 2, static_cast<int64_t>(limit));
   return messages(q.get(), "outbox read");
 }
 
 void store::remove_outbox_through(int64_t id) {
-  statement del(prepare("DELETE FROM outbox WHERE id <= ?1"));
+  auto del = prepare("DELETE FROM outbox WHERE id <= ?1");
   sqlite3_bind_int64(del.get(), 1, id);
   if (sqlite3_step(del.get()) != SQLITE_DONE) fail("outbox delete");
 }
@@ -214,7 +219,7 @@ void store::checkpoint() {
 }
 
 int64_t store::outbox_length() {
-  statement q(prepare("SELECT count(*) FROM outbox"));
+  auto q = prepare("SELECT count(*) FROM outbox");
   if (sqlite3_step(q.get()) != SQLITE_ROW) fail("outbox count");
   return sqlite3_column_int64(q.get(), 0);
 }

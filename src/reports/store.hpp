@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace taskmux::reports {
@@ -76,8 +77,28 @@ class store {
   void checkpoint();
 
  private:
+  /// A cached statement for the length of one use: reset, bindings cleared, when it ends.
+  class statement {
+   public:
+    explicit statement(sqlite3_stmt* s) : s_(s) {}
+    ~statement() {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+    sqlite3_stmt* get() const { return s_; }
+
+   private:
+    sqlite3_stmt* s_;
+  };
+
   void exec(const char* sql);
-  sqlite3_stmt* prepare(const char* sql);
+  /// `sql` (a string literal: its address is the key) is compiled once per connection; the
+  /// writer commits hundreds of times a second and parsing SQL was most of each commit.
+  statement prepare(const char* sql);
+  /// Runs a statement that returns no rows.
+  void step_once(const char* sql, const char* what);
   /// BEGIN IMMEDIATE, body(), COMMIT; rolled back when body throws. Returns body's result.
   template <class Body>
   auto transact(Body&& body);
@@ -89,6 +110,7 @@ class store {
 
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
 };
 
 }  // namespace taskmux::reports

@@ -20,11 +20,13 @@ store_writer::store_writer(store s, target t, int retain, log_fn log, std::funct
 store_writer::~store_writer() { stop(0ms); }
 
 void store_writer::post(outgoing m) {
+  bool wake;
   {
     std::lock_guard lock(mutex_);
     pending_.push_back(std::move(m));
+    wake = idle_;  // a writer that is committing or gathering looks at pending_ by itself
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void store_writer::stop(std::chrono::milliseconds patience) {
@@ -89,8 +91,14 @@ void store_writer::loop() {
   auto retry_after = 100ms;
   std::unique_lock lock(mutex_);
   for (;;) {
+    idle_ = true;
     wake_.wait(lock, [this, &batch] { return stopping_ || !pending_.empty() || !batch.empty(); });
+    idle_ = false;
     if (batch.empty() && pending_.empty()) return;  // stopping, and everything is on disk
+    // At most one commit per commit_gap: a report that follows a commit closely waits for the
+    // ones behind it (500 starts are ~100 commits, not 500, each a wake-up and an fsync).
+    if (batch.empty() && !stopping_)
+      wake_.wait_until(lock, last_commit_ + commit_gap, [this] { return stopping_; });
     // A batch that failed before is kept and retried first, with newer reports behind it.
     // Swapped, not copied: the poster (the event loop) never waits for a long move.
     if (batch.empty()) batch.swap(pending_);
@@ -111,6 +119,7 @@ void store_writer::loop() {
       retry_after = 100ms;
       if (committed_) committed_();
       lock.lock();
+      last_commit_ = std::chrono::steady_clock::now();
       stats_.committed += batch.size();
       ++stats_.batches;
       stats_.slowest_commit_ms = std::max(

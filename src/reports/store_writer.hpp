@@ -1,6 +1,6 @@
 // Commits reports to the store on its own thread, so the event loop never waits for a disk.
-// Whatever is posted while a commit runs goes into the next one: under load, batches grow
-// and every batch costs one fsync.
+// Whatever is posted while a commit runs, or within commit_gap after it, goes into the next
+// one: under load, batches grow and every batch costs one fsync.
 #pragma once
 
 #include <condition_variable>
@@ -18,6 +18,9 @@ namespace taskmux::reports {
 
 class store_writer {
  public:
+  /// The least time between the end of one commit and the start of the next.
+  static constexpr std::chrono::milliseconds commit_gap{2};
+
   /// Where batches go: the embedded queues, or the AMQP outbox.
   enum class target { queues, outbox };
   /// Called from the writer thread; the callee makes it thread-safe.
@@ -59,6 +62,8 @@ class store_writer {
   std::condition_variable wake_;
   std::vector<outgoing> pending_;
   bool stopping_ = false;
+  bool idle_ = false;  ///< the writer waits for work: post() has to wake it
+  std::chrono::steady_clock::time_point last_commit_{};
   std::chrono::steady_clock::time_point give_up_at_{};
   stats stats_;
   bool uncheckpointed_ = false;  ///< commits since the last checkpoint
