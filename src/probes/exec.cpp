@@ -48,7 +48,7 @@ std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& re
   auto s = std::make_shared<exec_attempt::state>(loop);
   s->done = std::move(done);
   int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  process::spawn_request req{cmd.argv, cmd.env, cmd.workdir, std::nullopt, null, null};
+  process::spawn_request req{.argv = cmd.argv, .env = cmd.env, .workdir = cmd.workdir, .stdout_fd = null, .stderr_fd = null};
   auto r = process::spawn(req);
   if (null >= 0) ::close(null);
   if (r.pid <= 0) {

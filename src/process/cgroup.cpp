@@ -18,8 +18,8 @@
 namespace taskmux::process {
 namespace {
 
-std::string read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+std::string read_file(const std::string& path, int dir_fd = AT_FDCWD) {
+  int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {};
   std::string out;
   char buf[4096];
@@ -30,8 +30,8 @@ std::string read_file(const std::string& path) {
   return out;
 }
 
-bool write_file(const std::string& path, std::string_view text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+bool write_file(int dir_fd, const std::string& path, std::string_view text) {
+  int fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return false;
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(fd);
@@ -82,44 +82,22 @@ std::vector<std::string> remove_dead_runs(const std::string& parent) {
 
 }  // namespace
 
-cgroup_leaf::cgroup_leaf(std::string dir)
-    : dir_(std::move(dir)),
-      procs_(dir_ + "/cgroup.procs"),
-      join_fd_(::open(procs_.c_str(), O_WRONLY | O_CLOEXEC)),
-      events_fd_(::open((dir_ + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC)) {}
+cgroup_leaf::cgroup_leaf(int parent_fd, std::string dir, std::string name)
+    : parent_fd_(parent_fd), dir_(std::move(dir)), name_(std::move(name)) {}
 
-cgroup_leaf::~cgroup_leaf() {
-  if (join_fd_ >= 0) ::close(join_fd_);
-  if (events_fd_ >= 0) ::close(events_fd_);
-}
-
-cgroup_leaf::cgroup_leaf(cgroup_leaf&& other) noexcept
-    : dir_(std::move(other.dir_)),
-      procs_(std::move(other.procs_)),
-      join_fd_(std::exchange(other.join_fd_, -1)),
-      events_fd_(std::exchange(other.events_fd_, -1)) {}
-
-cgroup_leaf& cgroup_leaf::operator=(cgroup_leaf&& other) noexcept {
-  std::swap(dir_, other.dir_);
-  std::swap(procs_, other.procs_);
-  std::swap(join_fd_, other.join_fd_);
-  std::swap(events_fd_, other.events_fd_);
-  return *this;
+int cgroup_leaf::open_join() const {
+  return ::openat(parent_fd_, file("cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
 }
 
 bool cgroup_leaf::is_empty() const {
-  // A read from offset 0 makes the kernel render the file anew.
-  char buf[128];
-  ssize_t n = ::pread(events_fd_, buf, sizeof buf - 1, 0);
-  if (n <= 0) return procs().empty();
-  buf[n] = '\0';
-  const char* populated = std::strstr(buf, "populated ");
-  return populated ? populated[10] == '0' : procs().empty();
+  std::string events = read_file(file("cgroup.events"), parent_fd_);
+  auto at = events.find("populated ");
+  return at != std::string::npos ? events[at + 10] == '0' : procs().empty();
 }
 
 std::vector<pid_t> cgroup_leaf::procs() const {
   std::vector<pid_t> out;
-  std::string text = read_file(procs_);
+  std::string text = read_file(file("cgroup.procs"), parent_fd_);
   const char* p = text.c_str();
   char* end;
   for (long v = std::strtol(p, &end, 10); end != p; v = std::strtol(p, &end, 10)) {
@@ -130,7 +108,7 @@ std::vector<pid_t> cgroup_leaf::procs() const {
 }
 
 void cgroup_leaf::kill_all() const {
-  if (write_file(dir_ + "/cgroup.kill", "1")) return;
+  if (write_file(parent_fd_, file("cgroup.kill"), "1")) return;
   for (pid_t p : procs())
     ::kill(p, SIGKILL);
 }
@@ -186,12 +164,7 @@ std::optional<cgroup_leaf> cgroup_tree::make_leaf(const std::string& name, std::
     return std::nullopt;
   }
   leaves_.push_back(dir);
-  cgroup_leaf leaf(dir);
-  if (!leaf.is_open()) {
-    why = "unable to open the files of " + dir + ": " + std::strerror(errno);
-    return std::nullopt;
-  }
-  return leaf;
+  return cgroup_leaf(lock_fd_, dir, name);
 }
 
 int cgroup_tree::watch(const cgroup_leaf& leaf, std::function<void()> changed) {

@@ -18,32 +18,31 @@ namespace taskmux::process {
 
 /// One instance's leaf cgroup. Its main process joins it in the child before exec
 /// (exec_setup.hpp); everything that process starts is born in it and cannot leave it
-/// without write access to the cgroup tree.
+/// without write access to the cgroup tree. Holds no descriptor between uses: every open
+/// descriptor of taskmux is copied into each vfork child and closed again at its exec, so a
+/// descriptor kept per instance would make every spawn slower by the number of instances.
 class cgroup_leaf {
  public:
-  /// Opens `<dir>/cgroup.procs` for writing and cgroup.events for reading; check is_open().
-  explicit cgroup_leaf(std::string dir);
-  ~cgroup_leaf();
-  cgroup_leaf(cgroup_leaf&& other) noexcept;
-  cgroup_leaf& operator=(cgroup_leaf&& other) noexcept;
+  /// `name` is the leaf's directory under the run's directory, open as `parent_fd`.
+  cgroup_leaf(int parent_fd, std::string dir, std::string name);
 
-  bool is_open() const { return join_fd_ >= 0 && events_fd_ >= 0; }
   const std::string& dir() const { return dir_; }
-  /// cgroup.procs, open for writing (O_CLOEXEC): the child writes "0" into it to join. Opened
-  /// once, so a spawn costs one write(), not a path walk and an open.
-  int join_fd() const { return join_fd_; }
+  /// cgroup.procs opened for writing (O_CLOEXEC), for one spawn: the child writes "0" into it
+  /// to join, the caller closes it after the spawn. -1 with errno set when it cannot.
+  int open_join() const;
   /// The live processes in it (a process leaves it when it exits, before it is reaped).
   std::vector<pid_t> procs() const;
-  /// No live process in it ("populated 0" in cgroup.events): one pread, for the exit path.
+  /// No live process in it ("populated 0" in cgroup.events), for the exit path.
   bool is_empty() const;
   /// SIGKILL to everything in it: cgroup.kill (Linux 5.14+), else each pid of procs().
   void kill_all() const;
 
  private:
+  std::string file(const char* name) const { return name_ + "/" + name; }
+
+  int parent_fd_;  ///< the run's directory, owned by cgroup_tree, which outlives its leaves
   std::string dir_;
-  std::string procs_;
-  int join_fd_ = -1;
-  int events_fd_ = -1;
+  std::string name_;
 };
 
 /// The run's directory `<taskmux's cgroup>/taskmux-<run>`, flock'ed while taskmux lives, so

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ struct child_setup {
   const gid_t* groups = nullptr;
   size_t group_count = 0;
   int cgroup_fd = -1;        ///< cgroup.procs of the leaf to join, open for writing, or -1
+  const char* workdir = nullptr;  ///< chdir here (before privileges drop, like Boost's start dir)
   child_result* result;      ///< in the parent's memory: vfork shares it
 
   template <class Launcher>
@@ -37,6 +39,7 @@ struct child_setup {
     // opener); "0" = this process. Not fatal: the run then goes untracked, and the parent
     // falls back to the process group and the instance mark.
     if (cgroup_fd >= 0 && ::write(cgroup_fd, "0", 1) != 1) result->cgroup_error = errno ? errno : EIO;
+    if (workdir && ::chdir(workdir) == -1) fail("chdir");
     // setpgid: stopping signals the whole group. PDEATHSIG: a task cannot outlive a taskmux
     // killed with SIGKILL. Handlers back to default before unblocking (the parent blocked all
     // signals around vfork, so no taskmux handler can run here), SIGPIPE un-ignored.
@@ -59,14 +62,25 @@ struct child_setup {
     }
     // Only stdin/stdout/stderr go along (Boost's stdio initializer ran before this one): no
     // descriptor of taskmux (control socket, probe connections, the store) and none taskmux
-    // itself inherited leaks into a task, whether or not it was close-on-exec.
-    ::syscall(SYS_close_range, 3U, ~0U, 0U);
+    // itself inherited leaks into a task, whether or not it was close-on-exec. Marked, not
+    // closed: exec closes them after it has let taskmux go on (vfork), so taskmux does not
+    // wait for a thousand closes per spawn. Linux < 5.11 has no flag: close them here.
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) ::syscall(SYS_close_range, 3U, ~0U, 0U);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execve(exe.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(launcher.env));
     fail("exec");
     return {};
+  }
+
+  /// An initializer before this one failed (Boost's stdio: dup2).
+  template <class Launcher>
+  void on_exec_error(Launcher&, const boost::process::v2::filesystem::path&, const char* const*,
+                     const boost::system::error_code& ec) {
+    if (result->error) return;
+    result->error = ec.value();
+    result->step = "stdio";
   }
 
   [[noreturn]] void fail(const char* step) {

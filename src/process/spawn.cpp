@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include <boost/process/v2.hpp>
-#include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <csignal>
 #include <cstring>
 
 #include "process/exec_setup.hpp"
+#include "process/launcher.hpp"
 
 namespace taskmux::process {
 namespace bp = boost::process::v2;
@@ -23,19 +23,20 @@ rlim_t saved_nofile = 0;
 // Every child's stdin: one /dev/null opened once, close-on-exec in taskmux (Boost's nullptr
 // would open one per spawn, without O_CLOEXEC, and the child would keep it open). -1 if none.
 int dev_null() {
-  static int fd = [] {
-    int f = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (f >= 0 && f <= STDERR_FILENO) {  // stdin closed: keep 0..2 for the child's dup2 targets
-      int high = ::fcntl(f, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-      ::close(f);
-      f = high;
-    }
-    return f;
-  }();
+  static int fd = open_dev_null();
   return fd;
 }
 
 }  // namespace
+
+int above_stdio(int fd) {
+  if (fd < 0 || fd > STDERR_FILENO) return fd;
+  int high = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  ::close(fd);
+  return high;
+}
+
+int open_dev_null() { return above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 
 std::string find_program(const std::string& name, std::span<const char* const> env) {
   if (name.find('/') != std::string::npos) return name;
@@ -76,8 +77,9 @@ spawn_result spawn(const spawn_request& req) {
   if (exe.empty()) return {-1, "unable to execute " + req.argv[0] + ": not found in PATH"};
   std::vector<std::string> args(req.argv.begin() + 1, req.argv.end());
   std::vector<bp::cstring_ref> env(req.env.begin(), req.env.end());
-  bp::process_stdio stdio = dev_null() >= 0 ? bp::process_stdio{dev_null(), req.stdout_fd, req.stderr_fd}
-                                            : bp::process_stdio{nullptr, req.stdout_fd, req.stderr_fd};
+  int in = req.stdin_fd >= 0 ? req.stdin_fd : dev_null();
+  bp::process_stdio stdio = in >= 0 ? bp::process_stdio{in, req.stdout_fd, req.stderr_fd}
+                                    : bp::process_stdio{nullptr, req.stdout_fd, req.stderr_fd};
   child_result child;
   child_setup setup{saved_nofile ? saved_nofile : RLIM_INFINITY};
   setup.result = &child;
@@ -90,27 +92,24 @@ spawn_result spawn(const spawn_request& req) {
     setup.group_count = req.user->groups.size();
   }
   // vfork: the child borrows taskmux's memory until exec, so a spawn costs no page-table copy
-  // (fork's cost grows with taskmux's size). The launcher calls notify_fork(fork_child) on the
-  // context of the executor it gets, inside the child: that must be a context of our own with
-  // no reactor yet, never the event loop's. Signals stay blocked until the child reset them.
-  boost::asio::io_context launch_ctx;
+  // (fork's cost grows with taskmux's size). Signals stay blocked until the child reset them.
+  std::string workdir = req.workdir.string();
+  setup.workdir = workdir.empty() ? nullptr : workdir.c_str();
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   boost::system::error_code ec;
-  bp::posix::vfork_launcher launcher;
-  auto proc = launcher(launch_ctx.get_executor(), ec, exe, args, bp::process_environment(env),
-                       bp::process_start_dir(req.workdir.string()), stdio, setup);
+  vfork_pid_launcher launcher;
+  pid_t pid = launcher(ec, exe, args, bp::process_environment(env), stdio, setup);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (ec) return {-1, "unable to execute " + exe + ": " + ec.message()};
-  pid_t pid = proc.id();
-  proc.detach();
   if (child.error) {
     // The child has already _exit'ed (vfork resumed us): reap it here, it was never registered.
-    ::waitpid(pid, nullptr, 0);
+    bool reaped = ::waitpid(pid, nullptr, 0) == pid;
     std::string step = child.step;
-    return {-1, "unable to execute " + exe + (step == "exec" ? "" : " (" + step + ")") + ": " +
-                    std::strerror(child.error)};
+    return {-1,
+            "unable to execute " + exe + (step == "exec" ? "" : " (" + step + ")") + ": " + std::strerror(child.error),
+            0, reaped ? -1 : pid};
   }
   return {pid, {}, child.cgroup_error};
 }

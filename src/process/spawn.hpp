@@ -33,6 +33,7 @@ struct spawn_request {
   std::span<const char* const> env;   ///< "K=V", the whole environment (no terminating nullptr)
   std::filesystem::path workdir;
   std::optional<identity> user;
+  int stdin_fd = -1;   ///< the child's fd 0; -1: /dev/null, opened once by spawn()
   int stdout_fd = -1;  ///< write ends handed to the child as fd 1 and 2
   int stderr_fd = -1;
   int cgroup_fd = -1;  ///< cgroup.procs (open for writing) of the leaf the child joins before exec
@@ -42,10 +43,20 @@ struct spawn_result {
   pid_t pid = -1;     ///< > 0 on success; the child leads its own process group
   std::string error;  ///< "unable to execute /x/y: No such file or directory" on failure
   int cgroup_error = 0;  ///< errno when the child could not join req.cgroup_fd (it runs anyway)
+  /// A child that failed before exec and was reaped by someone else (the loop's reaper, when
+  /// spawn() ran on the spawner thread): the caller claims its pid from the reaper.
+  pid_t failed_pid = -1;
 };
 
-/// Must run on the loop thread (the reaper handles SIGCHLD there). Never waits for the child.
+/// Any thread. Returns once the child has exec'd (vfork); never waits for it to exit, the
+/// reaper does. Task spawns go through spawner.hpp, so the event loop does not wait for exec.
 spawn_result spawn(const spawn_request&);
+
+/// `fd` itself when it is above 2, else a close-on-exec copy above 2 (the original closed): a
+/// descriptor the child gets as 0, 1 or 2 must not sit where dup2 puts another one.
+int above_stdio(int fd);
+/// /dev/null for reading, close-on-exec, above 2; -1 when it cannot be opened.
+int open_dev_null();
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit (two pipes per instance add up) and
 /// returns the previous soft limit, which children get back.

@@ -12,6 +12,7 @@
 #include "logs/output.hpp"
 #include "process/cgroup.hpp"
 #include "process/reaper.hpp"
+#include "process/spawner.hpp"
 #include "supervisor/events.hpp"
 
 namespace taskmux::supervisor {
@@ -23,6 +24,7 @@ class host {
   virtual ~host() = default;
   virtual boost::asio::io_context& loop() = 0;
   virtual process::reaper& reaper() = 0;
+  virtual process::spawner& spawner() = 0;
   virtual logs::output& out() = 0;
   virtual logs::output& err() = 0;
   virtual const logs::line_format& format() = 0;
@@ -39,6 +41,9 @@ class host {
   /// The environment all instances of `t` share ("K=V": inherited, config, TASK_NAME, ...;
   /// all but TASK_INSTANCE and the instance mark), built once per task.
   virtual std::shared_ptr<const std::vector<std::string>> task_env(const config::task& t) = 0;
+  /// Where the program of `t` is (argv[0] looked up in the PATH of task_env), looked up once
+  /// per task, not per instance; "" while it cannot be found (asked again at the next spawn).
+  virtual std::string program(const config::task& t) = 0;
   /// The run's cgroup directory; nullptr when cgroup tracking is off.
   virtual process::cgroup_tree* cgroups() = 0;
   /// One line of taskmux's own on its stderr.

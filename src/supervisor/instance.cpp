@@ -49,7 +49,9 @@ instance::instance(host& h, const config::task& cfg, int index)
       ready_timer_(h.loop()),
       watchdog_timer_(h.loop()),
       health_timer_(h.loop()),
-      rng_(std::random_device{}()) {}
+      // The run id is random once per run: hashing it with the label seeds every instance
+      // differently without asking the kernel for entropy 500 times at start.
+      rng_(static_cast<std::minstd_rand::result_type>(std::hash<std::string>{}(h.run_id() + label_))) {}
 
 instance::~instance() {
   for (auto& p : pumps_) p->close();
@@ -59,6 +61,10 @@ instance::~instance() {
 }
 
 void instance::handle(event e) {
+  if (spawning_) {
+    deferred_.push_back([this, e] { handle(e); });
+    return;
+  }
   auto t = next(state_, e, current_facts());
   if (!t.applies) return;
   apply(t);
@@ -190,8 +196,8 @@ void instance::prepare_launch() {
   env_.push_back(mark_var_.c_str());
   if (cfg_.user) user_ = process::lookup_user(*cfg_.user);
   argv_ = cfg_.cmd.argv;
-  // Resolved once; a program that is not there (yet) is looked up again at the next spawn.
-  if (auto path = process::find_program(argv_[0], env_); !path.empty()) argv_[0] = path;
+  // A program that is not there (yet) is looked up again at the next spawn.
+  if (auto path = host_.program(cfg_); !path.empty()) argv_[0] = path;
 }
 
 void instance::spawn() {
@@ -230,7 +236,6 @@ void instance::spawn() {
     ::close(out[0]);
     ::close(out[1]);
   }
-  process::spawn_result result;
   if (spawn_error_.empty() && (argv_.empty() || argv_[0].find('/') == std::string::npos || (cfg_.user && !user_)))
     prepare_launch();
   if (spawn_error_.empty() && cfg_.user && !user_) {
@@ -248,43 +253,68 @@ void instance::spawn() {
     req.user = user_;
     req.stdout_fd = out[1];
     req.stderr_fd = err[1];
-    req.cgroup_fd = cgroup_join_fd();
-    result = process::spawn(req);
-    ::close(out[1]);
-    ::close(err[1]);
-    if (result.pid <= 0) {
-      ::close(out[0]);
-      ::close(err[0]);
-      spawn_error_ = result.error;
-    }
-  }
-  if (!spawn_error_.empty()) {
-    run_failed_ = true;
-    last_exit_.reset();
-    last_exit_wall_ = std::chrono::system_clock::now();
-    last_run_time_ = milliseconds(0);
-    ++attempt_;
-    handle(event::spawn_failed);
+    int join_error = 0;
+    req.cgroup_fd = open_cgroup_join(join_error);
+    // argv_, env_ and the descriptors stay as they are until the spawner is done with them:
+    // every event that comes in meanwhile waits in deferred_ (handle()).
+    spawning_ = true;
+    host_.reaper().expect();
+    host_.spawner().submit(req, [this, out, err, join_fd = req.cgroup_fd, join_error](process::spawn_result r) {
+      ::close(out[1]);
+      ::close(err[1]);
+      if (join_fd >= 0) ::close(join_fd);
+      if (join_error) r.cgroup_error = join_error;
+      on_spawn_done(std::move(r), out[0], err[0]);
+    });
     return;
   }
-  pid_ = pgid_ = result.pid;
-  tracked_ = cgroup_ && result.cgroup_error == 0;
-  if (cgroup_ && !tracked_) {
-    host_.log("warn", "cgroup tracking off for " + label_ + ": unable to move it into " + cgroup_->dir() + ": " +
-                          std::strerror(result.cgroup_error));
-    if (cgroup_watch_ >= 0) host_.cgroups()->unwatch(cgroup_watch_);
-    cgroup_watch_ = -1;
-    cgroup_.reset();
+  fail_spawn();
+}
+
+void instance::fail_spawn() {
+  run_failed_ = true;
+  last_exit_.reset();
+  last_exit_wall_ = std::chrono::system_clock::now();
+  last_run_time_ = milliseconds(0);
+  ++attempt_;
+  handle(event::spawn_failed);
+}
+
+void instance::on_spawn_done(process::spawn_result result, int out_read, int err_read) {
+  spawning_ = false;
+  auto& reaper = host_.reaper();
+  if (result.pid > 0) reaper.watch(result.pid, [this](pid_t, int status) { on_main_exit(status); });
+  else if (result.failed_pid > 0) reaper.watch(result.failed_pid, [](pid_t, int) {});
+  reaper.settle();
+  if (result.pid <= 0) {
+    ::close(out_read);
+    ::close(err_read);
+    spawn_error_ = result.error;
+    fail_spawn();
+  } else {
+    pid_ = pgid_ = result.pid;
+    tracked_ = cgroup_ && result.cgroup_error == 0;
+    if (cgroup_ && !tracked_) {
+      host_.log("warn", "cgroup tracking off for " + label_ + ": unable to move it into " + cgroup_->dir() + ": " +
+                            std::strerror(result.cgroup_error));
+      if (cgroup_watch_ >= 0) host_.cgroups()->unwatch(cgroup_watch_);
+      cgroup_watch_ = -1;
+      cgroup_.reset();
+    }
+    started_wall_ = std::chrono::system_clock::now();
+    for (auto [fd, which] : {std::pair{out_read, logs::stream::out}, std::pair{err_read, logs::stream::err}}) {
+      auto p = std::make_shared<logs::pump>(host_.loop(), fd, which, *this);
+      p->start();
+      pumps_.push_back(std::move(p));
+    }
+    arm_watchdog();
+    handle(event::spawned);
   }
-  started_wall_ = std::chrono::system_clock::now();
-  host_.reaper().watch(pid_, [this](pid_t, int status) { on_main_exit(status); });
-  for (auto [fd, which] : {std::pair{out[0], logs::stream::out}, std::pair{err[0], logs::stream::err}}) {
-    auto p = std::make_shared<logs::pump>(host_.loop(), fd, which, *this);
-    p->start();
-    pumps_.push_back(std::move(p));
-  }
-  arm_watchdog();
-  handle(event::spawned);
+  // What came in while the spawn was under way (a stop at shutdown, the child's first
+  // notify datagrams), in order.
+  auto later = std::move(deferred_);
+  deferred_.clear();
+  for (auto& f : later) f();
 }
 
 void instance::on_main_exit(int wait_status) {
@@ -306,14 +336,17 @@ void instance::on_main_exit(int wait_status) {
   handle(event::exited);
 }
 
-int instance::cgroup_join_fd() {
+int instance::open_cgroup_join(int& error) {
   if (!cgroup_tried_ && host_.cgroups()) {
     cgroup_tried_ = true;
     std::string why;
     cgroup_ = host_.cgroups()->make_leaf(cfg_.name + "." + std::to_string(index_), why);
     if (!cgroup_) host_.log("warn", "cgroup tracking off for " + label_ + ": " + why);
   }
-  return cgroup_ ? cgroup_->join_fd() : -1;
+  if (!cgroup_) return -1;
+  int fd = cgroup_->open_join();
+  if (fd < 0) error = errno;
+  return fd;
 }
 
 bool instance::collect_leftovers() {
@@ -476,6 +509,11 @@ void instance::arm_watchdog() {
 }
 
 void instance::on_notify(const notify::message& m) {
+  // The child can be quicker than the spawner thread's news of it: READY=1 waits for `started`.
+  if (spawning_) {
+    deferred_.push_back([this, m] { on_notify(m); });
+    return;
+  }
   if (m.ready && std::holds_alternative<config::ready_notify>(cfg_.ready) && state_ == state::running)
     handle(event::ready_passed);
   if (m.error_number) reported_errno_ = m.error_number;

@@ -52,6 +52,8 @@ class instance final : public logs::line_sink {
   const std::string& mark() const { return mark_; }  ///< TASKMUX_INSTANCE of the current run
   /// Its main process or something it left behind is alive.
   bool has_processes() const { return pid_ != 0 || has_leftovers_; }
+  /// Handed to the spawner, pid not known yet: its child may already run (and notify).
+  bool is_spawning() const { return spawning_; }
   const std::optional<std::string>& status_text() const { return status_; }  ///< last STATUS=
   int restarts() const { return restarts_; }
   std::optional<std::chrono::system_clock::time_point> started_at() const { return started_wall_; }
@@ -74,7 +76,10 @@ class instance final : public logs::line_sink {
   facts current_facts();
   void apply(const transition& t);
   void perform(action a);
+  /// Prepares a run and hands it to the spawner; on_spawn_done() gets the result.
   void spawn();
+  void on_spawn_done(process::spawn_result result, int out_read, int err_read);
+  void fail_spawn();
   void signal_stop();
   void kill_group();
   void on_main_exit(int wait_status);
@@ -82,7 +87,9 @@ class instance final : public logs::line_sink {
   bool collect_leftovers();
   bool collect_cgroup_leftovers();
   void signal_cgroup(int sig);
-  int cgroup_join_fd();
+  /// cgroup.procs of the instance's leaf (made at the first spawn) for this spawn, or -1: no
+  /// cgroup tracking, or `error` set when the leaf cannot be opened.
+  int open_cgroup_join(int& error);
   void arm_deadline(std::chrono::milliseconds after, std::function<void()> fire);
   void arm_ready_check();
   void run_ready_probe();
@@ -130,6 +137,8 @@ class instance final : public logs::line_sink {
   size_t mark_index_ = 0;
   std::optional<process::identity> user_;  ///< looked up with the rest, not at every restart
   bool in_spawn_ = false;
+  bool spawning_ = false;          ///< the spawner has this instance's spawn
+  std::vector<std::function<void()>> deferred_;  ///< events and notify messages while spawning_
 
   int restarts_ = 0;
   int attempt_ = 0;  ///< consecutive failed runs, for the backoff

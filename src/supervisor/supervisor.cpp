@@ -41,6 +41,7 @@ supervisor::supervisor(config::config cfg, options opts)
       out_(STDOUT_FILENO),
       err_(STDERR_FILENO),
       run_id_(make_run_id()),
+      spawner_(loop_),
       shutdown_timer_(loop_),
       orphan_timer_(loop_) {
   format_.format = cfg_.supervisor.log_format;
@@ -116,6 +117,17 @@ std::shared_ptr<const std::vector<std::string>> supervisor::task_env(const confi
   return vars;
 }
 
+std::string supervisor::program(const config::task& t) {
+  auto* slot = find(t.name);
+  if (slot && !slot->program.empty()) return slot->program;
+  auto env = task_env(t);
+  std::vector<const char*> vars;
+  for (auto& kv : *env) vars.push_back(kv.c_str());
+  auto path = t.cmd.argv.empty() ? std::string() : process::find_program(t.cmd.argv[0], vars);
+  if (slot) slot->program = path;
+  return path;
+}
+
 void supervisor::on_notify(task_slot& slot, const notify::listener::datagram& d) {
   if (d.truncated) return refuse_notify(slot, d.pid, "larger than " + std::to_string(notify::max_datagram) + " bytes");
   auto parsed = notify::parse(d.payload);
@@ -133,7 +145,7 @@ void supervisor::on_notify(task_slot& slot, const notify::listener::datagram& d)
   if (!from)
     if (auto mark = process::instance_mark(d.pid))
       for (auto& i : slot.instances)
-        if (*mark == i->mark() && i->has_processes()) from = i.get();
+        if (*mark == i->mark() && (i->has_processes() || i->is_spawning())) from = i.get();
   if (!from) return refuse_notify(slot, d.pid, "sender is no process of " + slot.cfg->name);
   ++notify_stats_.accepted;
   from->on_notify(*parsed.value);

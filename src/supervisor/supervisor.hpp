@@ -27,6 +27,7 @@ struct task_slot {
   bool stop_sent = false;               ///< shutdown: stop was requested
   std::unique_ptr<notify::listener> notify;  ///< this task's NOTIFY_SOCKET
   std::shared_ptr<const std::vector<std::string>> env;  ///< shared by its instances (task_env)
+  std::string program;                       ///< found argv[0] (program)
   uint64_t notify_refused_unlogged = 0;      ///< refused datagrams since the last warning
   std::chrono::steady_clock::time_point notify_warned_at{};
 };
@@ -65,6 +66,7 @@ class supervisor final : public host {
   // host
   boost::asio::io_context& loop() override { return loop_; }
   process::reaper& reaper() override { return reaper_; }
+  process::spawner& spawner() override { return spawner_; }
   logs::output& out() override { return out_; }
   logs::output& err() override { return err_; }
   const logs::line_format& format() override { return format_; }
@@ -73,6 +75,7 @@ class supervisor final : public host {
   void on_state_change(instance& i) override;
   std::string notify_socket(const config::task& t) override;
   std::shared_ptr<const std::vector<std::string>> task_env(const config::task& t) override;
+  std::string program(const config::task& t) override;
   process::cgroup_tree* cgroups() override { return cgroups_.get(); }
 
  private:
@@ -102,6 +105,8 @@ class supervisor final : public host {
   std::string run_id_;
   std::unique_ptr<process::cgroup_tree> cgroups_;  ///< before tasks_: instances go first
   std::vector<task_slot> tasks_;
+  /// After tasks_, so it is joined before the instances whose buffers its jobs borrow go.
+  process::spawner spawner_;
   std::vector<event_sink*> sinks_;
   std::unique_ptr<notify::socket_directory> notify_dir_;
   notify_counters notify_stats_;

@@ -24,6 +24,19 @@ class StopTest(TaskmuxTest):
         self.assertLess(time.monotonic() - start, 5)
         self.assertEqual(sup.leftovers(), [])
 
+    def test_sigterm_while_instances_are_still_being_spawned_leaves_nothing(self):
+        # Spawns run on their own thread: a stop that arrives while some are under way waits
+        # for each to finish, then stops what it started.
+        sup = self.start(f'[[task]]\nname = "many"\ncommand = {probe("sleep", 3600)}\ninstances = 300\n')
+        sup.wait_stderr("many[0] started")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        self.assertEqual(sup.leftovers(), [])
+        err = sup.stderr()
+        started = err.count(" started (pid ")
+        self.assertGreater(started, 0)
+        self.assertEqual(err.count("] stopped"), started, "every instance that started was stopped")
+
     def test_a_task_ignoring_sigterm_is_killed_after_stop_timeout(self):
         sup = self.start(f'[[task]]\nname = "stubborn"\ncommand = {probe("ignore-term", 3600)}\nstop_timeout = "1s"\n')
         sup.wait_stdout("stubborn[0] | ignoring SIGTERM")
