@@ -16,12 +16,16 @@
 namespace taskmux::process {
 namespace {
 
-/// A pidfd of taskmux that can fetch descriptors from taskmux's main table, or -1.
-int open_fetching_pidfd() {
+/// A pidfd of taskmux that can fetch descriptors from taskmux's main table, or -1 with `why`.
+int open_fetching_pidfd(std::string& why) {
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
-  if (pidfd < 0) return -1;
+  if (pidfd < 0) {
+    why = std::string("pidfd_open: ") + std::strerror(errno);
+    return -1;
+  }
   int probe = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, pidfd, 0));
   if (probe < 0) {
+    why = std::string("pidfd_getfd: ") + std::strerror(errno);
     ::close(pidfd);
     return -1;
   }
@@ -39,7 +43,7 @@ int make_eventfd() {
 
 spawner::spawner(boost::asio::io_context& loop, table t) : finished_signal_(loop, make_eventfd()) {
   // Opened here, in the shared table, and closed here once the thread has its own copy.
-  int pidfd = t == table::own ? open_fetching_pidfd() : -1;
+  int pidfd = t == table::own ? open_fetching_pidfd(shared_reason_) : -1;
   thread_ = std::thread([this, pidfd] { run(pidfd); });
   {
     std::unique_lock lock(mutex_);
@@ -95,21 +99,21 @@ void spawner::run(int pidfd) {
   sigfillset(&all);
   ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
   int signal_fd = finished_signal_.native_handle();
-  if (pidfd >= 0 && ::unshare(CLONE_FILES) == 0) {
+  bool unshared = pidfd >= 0 && ::unshare(CLONE_FILES) == 0;
+  if (pidfd >= 0 && !unshared) shared_reason_ = std::string("unshare: ") + std::strerror(errno);
+  if (unshared) {
     // The copy holds everything taskmux had open; this thread keeps the pidfd and the
     // eventfd (under the same number as in the loop's table), and closes the rest.
     unsigned keep[2] = {static_cast<unsigned>(std::min(pidfd, signal_fd)), static_cast<unsigned>(std::max(pidfd, signal_fd))};
     unsigned from = 3;
     for (unsigned k : keep) {
       if (k > from) ::syscall(SYS_close_range, from, k - 1, 0U);
-      from = k + 1;
+      from = std::max(from, k + 1);
     }
     ::syscall(SYS_close_range, from, ~0U, 0U);
     pidfd_ = pidfd;
     dev_null_ = open_dev_null();
     own_table_ = true;
-  } else if (pidfd >= 0) {
-    pidfd = -1;  // shared table: the constructor closes it
   }
   std::unique_lock lock(mutex_);
   started_ = true;

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "process/spawn.hpp"
@@ -47,6 +48,8 @@ class spawner {
 
   /// The thread works with a descriptor table of its own (see above).
   bool has_own_descriptors() const { return own_table_; }
+  /// Why it does not ("unshare: Operation not permitted"); "" when it does or was told not to.
+  const std::string& shared_table_reason() const { return shared_reason_; }
 
  private:
   void run(int pidfd);
@@ -71,6 +74,7 @@ class spawner {
   bool idle_ = false;  ///< the thread waits for work: submit() has to wake it
   bool stopping_ = false;
   bool own_table_ = false;
+  std::string shared_reason_;
   int pidfd_ = -1;     ///< taskmux itself, in the thread's own table: the source of pidfd_getfd
   int dev_null_ = -1;  ///< in the thread's own table
   std::thread thread_;

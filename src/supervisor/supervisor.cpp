@@ -177,6 +177,9 @@ int supervisor::run() {
     return 1;
   }
   open_cgroups();
+  if (!spawner_.has_own_descriptors())
+    log("info", "spawning with taskmux's own descriptor table (" + spawner_.shared_table_reason() +
+                    "): each spawn copies every open descriptor, which grows with the number of instances");
   for (auto& slot : tasks_)
     for (auto& i : slot.instances) i->handle(event::start);
   if (tasks_.empty()) log("info", "no [[task]] in the config; waiting for a signal");
