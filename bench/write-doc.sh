@@ -38,7 +38,21 @@ supervisors it ran; "busy" = runs that began while other load was ≥ 25% of one
 
 | finished | command | scenarios | supervisors | taskmux sha256 | busy runs |
 |---|---|---|---|---|---|
-$(awk -F'\t' '{ print "| " $1 " | `" $2 "` | " $3 " | " $4 " | " $5 " | " $6 " |" }' "$R/invocations.tsv" 2>/dev/null)
+$(awk -F'\t' '
+    # Only invocations that still have a scenario/supervisor pair no later one replaced.
+    { line[NR] = $0; sc[NR] = $3; sup[NR] = $4 }
+    END {
+        for (i = NR; i >= 1; i--) {
+            n = split(sc[i], s, " "); m = split(sup[i], u, " "); fresh = 0
+            for (a = 1; a <= n; a++) for (b = 1; b <= m; b++)
+                if (!((s[a] SUBSEP u[b]) in seen)) { seen[s[a], u[b]] = 1; fresh = 1 }
+            keep[i] = fresh
+        }
+        for (i = 1; i <= NR; i++) if (keep[i]) {
+            split(line[i], f, "\t")
+            print "| " f[1] " | `" f[2] "` | " f[3] " | " f[4] " | " f[5] " | " f[6] " |"
+        }
+    }' "$R/invocations.tsv" 2>/dev/null)
 
 The machine is a 2-CPU virtual machine: the benchmark, the supervisor and its tasks share those
 2 CPUs, and run-to-run noise is about ±20% on the start and orphans rows. Compare ratios, not

@@ -21,6 +21,11 @@ class exec_attempt final : public attempt {
     boost::asio::steady_timer deadline;
     done_fn done;
     pid_t pgid = 0;  ///< the command leads its own group
+    // What the spawner reads until it is done: owned here, as the attempt may go first.
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::vector<const char*> env_ptrs;
+    int null = -1;
     void finish(bool ok, std::string detail) {
       deadline.cancel();
       if (pgid > 0) process::signal_group(pgid, SIGKILL);  // whatever it started goes too
@@ -43,28 +48,31 @@ class exec_attempt final : public attempt {
 
 }  // namespace
 
-std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, const command& cmd,
-                              std::chrono::milliseconds timeout, done_fn done) {
+std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, process::spawner& spawner,
+                              const command& cmd, std::chrono::milliseconds timeout, done_fn done) {
   auto s = std::make_shared<exec_attempt::state>(loop);
   s->done = std::move(done);
-  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  process::spawn_request req{.argv = cmd.argv, .env = cmd.env, .workdir = cmd.workdir, .stdout_fd = null, .stderr_fd = null};
-  auto r = process::spawn(req);
-  if (null >= 0) ::close(null);
-  if (r.pid <= 0) {
-    // Reported from the loop, like every other outcome, never from inside this call.
-    boost::asio::post(loop, [s, error = r.error] { s->finish(false, error); });
-    return std::make_unique<exec_attempt>(s);
-  }
-  s->pgid = r.pid;
-  reaper.watch(r.pid, [s](pid_t, int status) {
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return s->finish(true, "exit code 0");
-    s->finish(false, WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                         : "exit code " + std::to_string(WEXITSTATUS(status)));
-  });
-  s->deadline.expires_after(timeout);
-  s->deadline.async_wait([s, timeout](boost::system::error_code ec) {
-    if (!ec) s->finish(false, "timed out after " + std::to_string(timeout.count()) + "ms");
+  s->argv = cmd.argv;
+  s->env.assign(cmd.env.begin(), cmd.env.end());
+  for (auto& kv : s->env) s->env_ptrs.push_back(kv.c_str());
+  s->null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  process::spawn_request req{.argv = s->argv, .env = s->env_ptrs, .workdir = cmd.workdir, .stdout_fd = s->null,
+                             .stderr_fd = s->null};
+  reaper.expect();
+  spawner.submit(req, [s, &reaper, timeout](process::spawn_result r) {
+    if (s->null >= 0) ::close(s->null);
+    reaper.settle(r, [s](pid_t, int status) {
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return s->finish(true, "exit code 0");
+      s->finish(false, WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                           : "exit code " + std::to_string(WEXITSTATUS(status)));
+    });
+    if (r.pid <= 0) return s->finish(false, r.error);
+    s->pgid = r.pid;
+    if (!s->done) return s->finish(false, "");  // the attempt was dropped meanwhile: kill it
+    s->deadline.expires_after(timeout);
+    s->deadline.async_wait([s, timeout](boost::system::error_code ec) {
+      if (!ec) s->finish(false, "timed out after " + std::to_string(timeout.count()) + "ms");
+    });
   });
   return std::make_unique<exec_attempt>(s);
 }

@@ -14,6 +14,7 @@
 
 #include "probes/address.hpp"
 #include "process/reaper.hpp"
+#include "process/spawner.hpp"
 
 namespace taskmux::probes {
 
@@ -33,14 +34,15 @@ std::unique_ptr<attempt> tcp(boost::asio::io_context& loop, const host_port& whe
 std::unique_ptr<attempt> http(boost::asio::io_context& loop, const http_url& url, std::chrono::milliseconds timeout,
                               done_fn done);
 
-/// Runs `argv` (output discarded, its own process group); exit 0 passes. Past `timeout` its
-/// group is killed and the attempt fails. The reaper reports its exit like any other.
+/// Runs `argv` (output discarded, its own process group) through the spawner; exit 0 passes.
+/// Past `timeout` its group is killed and the attempt fails. The reaper reports its exit like
+/// any other.
 struct command {
   std::vector<std::string> argv;
-  std::span<const char* const> env;  ///< borrowed: "K=V" strings
+  std::span<const char* const> env;  ///< "K=V" strings, copied for the spawn
   std::string workdir;
 };
-std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, const command& cmd,
-                              std::chrono::milliseconds timeout, done_fn done);
+std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, process::spawner& spawner,
+                              const command& cmd, std::chrono::milliseconds timeout, done_fn done);
 
 }  // namespace taskmux::probes

@@ -33,7 +33,9 @@ void reaper::watch(pid_t pid, on_exit handler) {
   watched_[pid] = std::move(handler);
 }
 
-void reaper::settle() {
+void reaper::settle(const spawn_result& r, on_exit handler) {
+  if (r.pid > 0) watch(r.pid, std::move(handler));
+  else if (r.failed_pid > 0) watch(r.failed_pid, [](pid_t, int) {});
   ++settled_;
   uint64_t orphans = std::erase_if(unclaimed_, [this](auto& e) { return e.second.expected_by <= settled_; });
   count_orphans(orphans);

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "process/spawn.hpp"
+
 namespace taskmux::process {
 
 class reaper {
@@ -27,9 +29,10 @@ class reaper {
   void watch(pid_t pid, on_exit handler);
   /// A spawn was handed to the spawner: until settle(), an unknown pid may be its child.
   void expect() { ++expected_; }
-  /// That spawn is over, in submit order; watch() its pid first if there is one. Exits
-  /// nobody claimed since it began are orphans now.
-  void settle();
+  /// That spawn is over (results arrive in submit order): `handler` gets its child's exit (or
+  /// the child that failed before exec is claimed quietly). Exits nobody claimed since it
+  /// began are orphans now.
+  void settle(const spawn_result& r, on_exit handler);
   void unwatch(pid_t pid) { watched_.erase(pid); }
   bool is_watched(pid_t pid) const { return watched_.count(pid) != 0; }
 

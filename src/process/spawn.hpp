@@ -49,7 +49,8 @@ struct spawn_result {
 };
 
 /// Any thread. Returns once the child has exec'd (vfork); never waits for it to exit, the
-/// reaper does. Task spawns go through spawner.hpp, so the event loop does not wait for exec.
+/// reaper does. Called on the spawner thread (spawner.hpp), so the event loop never waits for
+/// an exec.
 spawn_result spawn(const spawn_request&);
 
 /// `fd` itself when it is above 2, else a close-on-exec copy above 2 (the original closed): a

@@ -282,10 +282,7 @@ void instance::fail_spawn() {
 
 void instance::on_spawn_done(process::spawn_result result, int out_read, int err_read) {
   spawning_ = false;
-  auto& reaper = host_.reaper();
-  if (result.pid > 0) reaper.watch(result.pid, [this](pid_t, int status) { on_main_exit(status); });
-  else if (result.failed_pid > 0) reaper.watch(result.failed_pid, [](pid_t, int) {});
-  reaper.settle();
+  host_.reaper().settle(result, [this](pid_t, int status) { on_main_exit(status); });
   if (result.pid <= 0) {
     ::close(out_read);
     ::close(err_read);
@@ -465,8 +462,8 @@ void instance::run_ready_probe() {
   } else if (auto* h = std::get_if<config::ready_http>(&cfg_.ready)) {
     if (auto url = probes::parse_http_url(h->url)) probe_ = probes::http(loop, *url, ready_probe_timeout, std::move(done));
   } else if (auto* e = std::get_if<config::ready_exec>(&cfg_.ready)) {
-    probe_ = probes::exec(loop, host_.reaper(), {e->argv, env_, cfg_.workdir.string()}, ready_probe_timeout,
-                          std::move(done));
+    probe_ = probes::exec(loop, host_.reaper(), host_.spawner(), {e->argv, env_, cfg_.workdir.string()},
+                          ready_probe_timeout, std::move(done));
   }
 }
 
