@@ -9,26 +9,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <utility>
 
 #include "process/cgroup_path.hpp"
+#include "process/text_file.hpp"
 
 namespace taskmux::process {
 namespace {
-
-std::string read_file(const std::string& path, int dir_fd = AT_FDCWD) {
-  int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0)
-    out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
 
 bool write_file(int dir_fd, const std::string& path, std::string_view text) {
   int fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -39,12 +27,12 @@ bool write_file(int dir_fd, const std::string& path, std::string_view text) {
 }
 
 std::optional<std::string> own_directory(std::string& why) {
-  auto mounts = parse_cgroup2_mounts(read_file("/proc/self/mountinfo"));
+  auto mounts = parse_cgroup2_mounts(read_text_file("/proc/self/mountinfo"));
   if (mounts.empty()) {
     why = "no cgroup2 file system is mounted";
     return std::nullopt;
   }
-  auto own = parse_own_cgroup2(read_file("/proc/self/cgroup"));
+  auto own = parse_own_cgroup2(read_text_file("/proc/self/cgroup"));
   if (!own) {
     why = "/proc/self/cgroup names no usable cgroup v2 path";
     return std::nullopt;
@@ -90,21 +78,13 @@ int cgroup_leaf::open_join() const {
 }
 
 bool cgroup_leaf::is_empty() const {
-  std::string events = read_file(file("cgroup.events"), parent_fd_);
+  std::string events = read_text_file(file("cgroup.events"), parent_fd_);
   auto at = events.find("populated ");
   return at != std::string::npos ? events[at + 10] == '0' : procs().empty();
 }
 
 std::vector<pid_t> cgroup_leaf::procs() const {
-  std::vector<pid_t> out;
-  std::string text = read_file(file("cgroup.procs"), parent_fd_);
-  const char* p = text.c_str();
-  char* end;
-  for (long v = std::strtol(p, &end, 10); end != p; v = std::strtol(p, &end, 10)) {
-    out.push_back(static_cast<pid_t>(v));
-    p = end;
-  }
-  return out;
+  return parse_pids(read_text_file(file("cgroup.procs"), parent_fd_));
 }
 
 void cgroup_leaf::kill_all() const {

@@ -2,7 +2,9 @@
 commands that cannot be executed (SPEC "Task lifecycle")."""
 import os
 import re
+import shutil
 import signal
+import tempfile
 import time
 import unittest
 
@@ -73,6 +75,19 @@ class RestartPolicyTest(TaskmuxTest):
         sup.wait_state("ghost", "fatal")
         self.assertIn("unable to execute /nonexistent/program", sup.stderr())
         self.assertEqual(sup.rows("alive")[0]["state"] in ("running", "ready"), True)
+
+    def test_a_workdir_that_is_gone_is_a_fault_that_names_the_step(self):
+        # The child fails between vfork and exec: reported as such, not as the task's own exit.
+        gone = tempfile.mkdtemp(prefix="taskmux-workdir-")
+        self.addCleanup(shutil.rmtree, gone, True)
+        sup = self.start(f'[[task]]\nname = "lost"\ncommand = {probe("exit", 1)}\nworkdir = "{gone}"\n'
+                         'backoff = { initial = "200ms", max = "200ms" }\nstart_limit = { burst = 3, interval = "60s" }\n\n'
+                         f'[[task]]\nname = "alive"\ncommand = {probe("sleep", 3600)}\n')
+        sup.wait_stderr("lost[0] exited with code 1")
+        os.rmdir(gone)
+        sup.wait_state("lost", "fatal")
+        self.assertRegex(sup.stderr(), r"unable to execute \S+probe_task \(chdir\): No such file or directory")
+        self.assertIn(sup.rows("alive")[0]["state"], ("running", "ready"))
 
 
 class SpawnFailureLoopTest(TaskmuxTest):
