@@ -243,6 +243,13 @@ void instance::spawn() {
     spawn_error_ = "unable to start " + label_ + ": user \"" + *cfg_.user + "\" does not exist";
     ::close(out[0]); ::close(out[1]); ::close(err[0]); ::close(err[1]);
   }
+  if (spawn_error_.empty() && user_) {
+    // A pipe belongs to its creator with mode 0600: without this, a task that reopens its
+    // output (nginx's `access_log /dev/stdout`) as another user gets EACCES. runc does the same.
+    for (int fd : {out[1], err[1]})
+      if (::fchown(fd, user_->uid, user_->gid) != 0)
+        host_.log("warn", "unable to hand the output pipe of " + label_ + " to its user: " + std::strerror(errno));
+  }
   if (spawn_error_.empty()) {
     process::spawn_request req;
     mark_var_ = std::string(process::instance_mark_name) + "=" + mark_;
