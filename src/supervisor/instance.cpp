@@ -413,7 +413,8 @@ void instance::signal_stop() {
 
 void instance::kill_group() {
   killing_ = true;
-  needed_kill_ = true;
+  // Counted for the shutdown's last line: an earlier cleanup's SIGKILL is not the shutdown's.
+  if (host_.shutting_down()) needed_kill_ = true;
   process::signal_group(pgid_, SIGKILL);
   for (pid_t p : leftovers_) {
     ::kill(-p, SIGKILL);

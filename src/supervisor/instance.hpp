@@ -65,6 +65,7 @@ class instance final : public logs::line_sink {
   bool is_idle() const;
   /// Ready, or as good as ready for dependents (looped between runs, exited 0 with "never").
   bool counts_as_ready() const;
+  /// The shutdown had to SIGKILL something of it.
   bool needed_kill() const { return needed_kill_; }
 
   // logs::line_sink
@@ -124,7 +125,7 @@ class instance final : public logs::line_sink {
   bool stop_requested_ = false;
   bool run_failed_ = false;
   std::string failure_reason_;  ///< "timed out after 10s", "health check failed", ...
-  bool needed_kill_ = false;
+  bool needed_kill_ = false;  ///< SIGKILL sent during the shutdown
   bool killing_ = false;        ///< SIGKILL phase: leftovers found now get SIGKILL too
   std::string spawn_error_;
   /// Built once per instance (a restart reuses them): argv with argv[0] resolved in PATH,

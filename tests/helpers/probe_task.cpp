@@ -1,5 +1,6 @@
 // A small program whose first argument picks a behaviour, for the integration tests:
-//   exit N | sleep S | ignore-term S | orphans N | background S PIDFILE | setsid-child S PIDFILE
+//   exit N | sleep S | ignore-term S | orphans N | background S PIDFILE [CHILD_S]
+//   setsid-child S PIDFILE [CHILD_S] (the child lives CHILD_S, by default as long as the parent)
 //   escape S FILE (a child that leaves the session and re-execs itself with no environment)
 //   flood BYTES LINE_LEN | long-line BYTES | binary | env | stamp FILE S (append "start end" times)
 #include <fcntl.h>
@@ -59,14 +60,14 @@ int orphans(int n) {
   for (;;) ::pause();
 }
 
-int background(double s, const char* pidfile, bool new_session) {
+int background(double s, const char* pidfile, bool new_session, double child_s) {
   pid_t child = ::fork();
   if (child == 0) {
     if (new_session) ::setsid();
     // Ignore TERM so only a SIGKILL (or the setsid-aware stop) can end it.
     if (new_session) ::signal(SIGTERM, SIG_IGN);
     write_pid(pidfile, ::getpid());
-    sleep_s(s);
+    sleep_s(child_s);
     _exit(0);
   }
   std::printf("started %s child %d\n", new_session ? "setsid" : "background", child);
@@ -137,8 +138,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (what == "orphans") return orphans(std::atoi(arg(2, "10")));
-  if (what == "background") return background(std::atof(arg(2, "3600")), arg(3, "/dev/null"), false);
-  if (what == "setsid-child") return background(std::atof(arg(2, "3600")), arg(3, "/dev/null"), true);
+  if (what == "background" || what == "setsid-child") {
+    double s = std::atof(arg(2, "3600"));
+    return background(s, arg(3, "/dev/null"), what == "setsid-child", argc > 4 ? std::atof(argv[4]) : s);
+  }
   if (what == "escape") return escape(std::atof(arg(2, "3600")), arg(3, "/dev/null"));
   if (what == "escaped") return escaped(arg(2, "/dev/null"));
   if (what == "flood") return flood(std::atoll(arg(2, "1048576")), std::atoi(arg(3, "100")));

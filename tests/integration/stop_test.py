@@ -74,11 +74,26 @@ class StopTest(TaskmuxTest):
         pidfile = f"/tmp/taskmux-left-{os.getpid()}-{time.monotonic_ns()}"
         self.addCleanup(lambda: os.path.exists(pidfile) and os.unlink(pidfile))
         # The main process exits after 0.3 s; its setsid child (ignoring TERM) must be killed.
-        sup = self.start(f'[[task]]\nname = "leaky"\ncommand = {probe("setsid-child", 0.3, pidfile)}\n'
+        sup = self.start(f'[[task]]\nname = "leaky"\ncommand = {probe("setsid-child", 0.3, pidfile, 3600)}\n'
                          'restart = "never"\nstop_timeout = "500ms"\n')
         grandchild = sup.wait_for(lambda: read_pid(pidfile), what="grandchild pid")
         sup.wait_state("leaky", "exited", timeout=10)
         self.assertFalse(alive(grandchild))
+
+    def test_a_clean_shutdown_after_an_earlier_kill_does_not_claim_sigkill(self):
+        pidfile = f"/tmp/taskmux-killed-{os.getpid()}-{time.monotonic_ns()}"
+        self.addCleanup(lambda: os.path.exists(pidfile) and os.unlink(pidfile))
+        # The cleanup after its exit needs SIGKILL (the child ignores TERM); the shutdown later does not.
+        sup = self.start(f'[[task]]\nname = "leaky"\ncommand = {probe("setsid-child", 0.3, pidfile, 3600)}\n'
+                         'restart = "never"\nstop_timeout = "300ms"\n\n'
+                         f'[[task]]\nname = "calm"\ncommand = {probe("sleep", 3600)}\n')
+        sup.wait_state("leaky", "exited", timeout=10)
+        sup.wait_stderr("sent SIGKILL")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        final = [l for l in sup.stderr().splitlines() if "all tasks stopped" in l]
+        self.assertEqual(len(final), 1, sup.stderr())
+        self.assertNotIn("needed SIGKILL", final[0])
 
     def test_an_unmarked_process_that_left_the_group_is_stopped_at_shutdown(self):
         pidfile = f"/tmp/taskmux-unmarked-{os.getpid()}-{time.monotonic_ns()}"
