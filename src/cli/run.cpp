@@ -3,8 +3,10 @@
 
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/table.hpp"
 #include "control/protocol.hpp"
 #include "control/server.hpp"
 #include "process/spawn.hpp"
@@ -48,6 +50,12 @@ exit_code run(const global_options& g) {
   auto socket = g.socket_path(&cfg->supervisor.state_dir);
   supervisor::supervisor sup(std::move(*cfg), {::isatty(STDERR_FILENO) == 1});
   supervisor::console_sink console(sup);
+  sup.on_status_request([&sup] {
+    std::ostringstream table;
+    print_status_table(table, supervisor::status_document(sup, {}), false);
+    std::string line;
+    for (std::istringstream lines(table.str()); std::getline(lines, line);) sup.log("info", line);
+  });
   sup.add_sink(console);
   std::unique_ptr<reports::pipeline> reports;
   try {

@@ -11,6 +11,7 @@
 #include "config/signal_names.hpp"
 #include "notify/datagram.hpp"
 #include "process/children.hpp"
+#include "process/signals.hpp"
 #include "process/spawn.hpp"
 #include "supervisor/depgraph.hpp"
 
@@ -37,7 +38,7 @@ std::string make_run_id() {
 supervisor::supervisor(config::config cfg, options opts)
     : cfg_(std::move(cfg)),
       reaper_(loop_),
-      signals_(loop_, SIGTERM, SIGINT, SIGHUP),
+      signals_(loop_),
       out_(STDOUT_FILENO),
       err_(STDERR_FILENO),
       run_id_(make_run_id()),
@@ -47,6 +48,8 @@ supervisor::supervisor(config::config cfg, options opts)
   format_.format = cfg_.supervisor.log_format;
   format_.color = opts.color;
   ::signal(SIGPIPE, SIG_IGN);
+  process::ignore_fault_signals_from_others();
+  for (int signo : process::loop_signals()) signals_.add(signo);
   for (auto& t : cfg_.tasks) {
     task_slot slot{&t, {}, dependents_of(cfg_, t.name)};
     for (int i = 0; i < t.instances; ++i) slot.instances.push_back(std::make_unique<instance>(*this, t, i));
@@ -212,16 +215,30 @@ void supervisor::arm_signals() {
 }
 
 void supervisor::on_signal(int signo) {
-  if (signo == SIGHUP) {
-    log("info", "received SIGHUP: reload is not available in this version; the running set is unchanged");
-    return;
+  auto name = config::signal_name(signo);
+  switch (signo) {
+    case SIGHUP:
+      log("info", "received SIGHUP: reload is not available in this version; the running set is unchanged");
+      return;
+    case SIGUSR1:
+      log("info", "received SIGUSR1: status follows");
+      if (status_to_log_) status_to_log_();
+      return;
+    case SIGTERM:
+    case SIGINT:
+    case SIGQUIT:  // supervisord and s6-svscan stop on QUIT too
+    case SIGPWR:   // what LXC and sysvinit send to ask init to shut down
+      if (shutting_down_) {
+        log("info", "received " + name + " again: killing everything now");
+        force_kill();
+        return;
+      }
+      shutdown(0, "received " + name);
+      return;
+    default:
+      // Outside PID 1 their default action would end taskmux and leave every task running.
+      log("info", "received " + name + ": ignored");
   }
-  if (shutting_down_) {
-    log("info", "received " + config::signal_name(signo) + " again: killing everything now");
-    force_kill();
-    return;
-  }
-  shutdown(0, "received " + config::signal_name(signo));
 }
 
 void supervisor::shutdown(int code, const std::string& why) {

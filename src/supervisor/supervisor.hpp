@@ -52,6 +52,8 @@ class supervisor final : public host {
   int run();
 
   void add_sink(event_sink& s) { sinks_.push_back(&s); }
+  /// What SIGUSR1 does: write the status of every instance to taskmux's log.
+  void on_status_request(std::function<void()> f) { status_to_log_ = std::move(f); }
   /// Begins the shutdown (as SIGTERM does); exit code `code`.
   void shutdown(int code, const std::string& why);
 
@@ -108,6 +110,7 @@ class supervisor final : public host {
   /// After tasks_, so it is joined before the instances whose buffers its jobs borrow go.
   process::spawner spawner_;
   std::vector<event_sink*> sinks_;
+  std::function<void()> status_to_log_;
   std::unique_ptr<notify::socket_directory> notify_dir_;
   notify_counters notify_stats_;
 
