@@ -74,6 +74,7 @@ exit_code run(const global_options& g) {
   int code = sup.run();
   // Reports are on disk once this returns; the broker gets a short chance to take them now.
   reports->finish(std::chrono::seconds(2));
+  sup.close_output();
   return code == 0 ? exit_code::success : exit_code::failure;
 }
 

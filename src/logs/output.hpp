@@ -3,10 +3,9 @@
 // dropped, counted, and announced in the stream once it flows again.
 #pragma once
 
-#include <condition_variable>
+#include <chrono>
 #include <cstdint>
-#include <mutex>
-#include <string>
+#include <memory>
 #include <string_view>
 #include <thread>
 
@@ -14,9 +13,11 @@ namespace taskmux::logs {
 
 class output {
  public:
+  using clock = std::chrono::steady_clock;
+
   /// Writes to `fd` (not owned). `capacity` bounds the bytes waiting to be written.
   explicit output(int fd, size_t capacity = 8 << 20);
-  ~output();  ///< flushes what is buffered (bounded by flush_timeout), then stops the thread
+  ~output();  ///< close() with the default bounds, unless it was closed already
   output(const output&) = delete;
   output& operator=(const output&) = delete;
 
@@ -27,20 +28,22 @@ class output {
   /// Waits (at most `timeout_ms`) until everything appended so far was written.
   void flush(int timeout_ms = 2000);
 
+  /// The last write: waits until everything appended was written, but not past `deadline`
+  /// and not while the reader takes nothing for `stall`. Then the writer thread ends; one still
+  /// blocked in write() (a reader that never reads) is let go, so exit never waits on it.
+  /// Returns true when everything was written. Appends after close are dropped and counted.
+  bool close(clock::time_point deadline, clock::duration stall = default_stall);
+
   uint64_t dropped_lines() const;
 
- private:
-  void run();
+  /// A reader that took nothing for this long is not waited for at exit.
+  static constexpr std::chrono::seconds default_stall{2};
 
-  int fd_;
-  size_t capacity_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_, drained_;
-  std::string pending_;
-  uint64_t dropped_ = 0;          ///< total since start
-  uint64_t unannounced_ = 0;      ///< dropped since the last notice
-  bool writing_ = false;
-  bool stopping_ = false;
+ private:
+  struct state;
+  static void run(std::shared_ptr<state> s);
+
+  std::shared_ptr<state> state_;  ///< shared with the thread, which may outlive this object
   std::thread thread_;
 };
 

@@ -189,9 +189,16 @@ int supervisor::run() {
   loop_.run();
   if (cgroups_)
     for (auto& stays : cgroups_->remove()) log("warn", "unable to remove cgroup " + stays);
-  out_.flush();
-  err_.flush();
   return exit_code_;
+}
+
+void supervisor::close_output() {
+  using clock = logs::output::clock;
+  // Within the shutdown budget; when the tasks used all of it, a last moment for the lines.
+  auto deadline = clock::now() + logs::output::default_stall;
+  if (shutting_down_) deadline = std::max(shutdown_deadline_, clock::now() + std::chrono::milliseconds(500));
+  out_.close(deadline);
+  err_.close(deadline);
 }
 
 void supervisor::open_cgroups() {
@@ -244,6 +251,7 @@ void supervisor::on_signal(int signo) {
 void supervisor::shutdown(int code, const std::string& why) {
   if (shutting_down_) return;
   shutting_down_ = true;
+  shutdown_deadline_ = std::chrono::steady_clock::now() + cfg_.supervisor.shutdown_timeout;
   exit_code_ = code;
   log("info", why + ": stopping all tasks (shutdown_timeout " +
                   config::format_duration(cfg_.supervisor.shutdown_timeout) + ")");

@@ -50,6 +50,9 @@ class supervisor final : public host {
   /// Runs until everything is stopped; returns the process exit code (0, or 1 after a fatal
   /// critical task). Must be called once, from the thread that constructed it.
   int run();
+  /// Writes out what taskmux's stdout and stderr hold, within what is left of the shutdown
+  /// budget (a reader that takes nothing is not waited for), and ends their threads.
+  void close_output();
 
   void add_sink(event_sink& s) { sinks_.push_back(&s); }
   /// What SIGUSR1 does: write the status of every instance to taskmux's log.
@@ -118,6 +121,7 @@ class supervisor final : public host {
   bool orphan_phase_ = false;
   bool finished_ = false;
   int exit_code_ = 0;
+  std::chrono::steady_clock::time_point shutdown_deadline_{};
   boost::asio::steady_timer shutdown_timer_;
   boost::asio::steady_timer orphan_timer_;
 };

@@ -65,6 +65,20 @@ class SlowReaderTest(TaskmuxTest):
         sup.signal(signal.SIGTERM)
         self.assertEqual(sup.wait_exit(20), 0)
 
+    def test_exit_does_not_wait_for_a_reader_that_never_reads(self):
+        # taskmux's writer is blocked in write(1) on a full pipe that nobody ever reads: the
+        # shutdown still ends within shutdown_timeout (docker stop would otherwise SIGKILL it).
+        sup = self.start(f'[[task]]\nname = "flood"\ncommand = {probe("flood", 4 << 20, 100)}\nrestart = "never"\n\n'
+                         f'[[task]]\nname = "calm"\ncommand = {probe("sleep", 3600)}\n',
+                         supervisor_table='name = "t"\nshutdown_timeout = "3s"', read_stdout=False)
+        sup.wait_state("flood", "exited", timeout=30)
+        sup.signal(signal.SIGTERM)
+        start = time.monotonic()
+        self.assertEqual(sup.wait_exit(15), 0)
+        self.assertLess(time.monotonic() - start, 4, "exit waited on its own output beyond shutdown_timeout")
+        self.assertIn("all tasks stopped", sup.stderr())
+        self.assertEqual(sup.leftovers(), [])
+
 
 if __name__ == "__main__":
     unittest.main()
