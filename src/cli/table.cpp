@@ -31,7 +31,7 @@ std::string last_exit(const json::value& v) {
 
 const char* state_color(const std::string& s) {
   if (s == "ready" || s == "running" || s == "waiting") return "\033[32m";
-  if (s == "fatal") return "\033[1;31m";
+  if (s == "fatal" || s == "blocked") return "\033[1;31m";
   if (s == "backoff" || s == "exited" || s == "stopping") return "\033[33m";
   return "";
 }

@@ -1,14 +1,26 @@
 #include "supervisor/depgraph.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 namespace taskmux::supervisor {
 
-std::vector<std::string> dependents_of(const config::config& c, const std::string& name) {
-  std::vector<std::string> out;
-  for (auto& t : c.tasks)
-    if (std::find(t.depends_on.begin(), t.depends_on.end(), name) != t.depends_on.end()) out.push_back(t.name);
-  return out;
+depgraph make_depgraph(const config::config& c) {
+  std::unordered_map<std::string_view, size_t> index;
+  for (size_t i = 0; i < c.tasks.size(); ++i) index.emplace(c.tasks[i].name, i);
+  depgraph g;
+  g.deps.resize(c.tasks.size());
+  g.dependents.resize(c.tasks.size());
+  for (size_t i = 0; i < c.tasks.size(); ++i) {
+    auto& deps = g.deps[i];
+    for (auto& name : c.tasks[i].depends_on)
+      if (auto it = index.find(name); it != index.end() && it->second != i) deps.push_back(it->second);
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    for (size_t d : deps) g.dependents[d].push_back(i);
+  }
+  return g;
 }
 
 }  // namespace taskmux::supervisor

@@ -31,10 +31,12 @@ class host {
   virtual const std::string& run_id() const = 0;
   /// Every depends_on task of `t` is ready.
   virtual bool deps_ready(const config::task& t) = 0;
+  /// Why `t` cannot start: "db[0] is fatal", ...; "" while no depends_on task failed for good.
+  virtual std::string failed_dependency(const config::task& t) = 0;
   virtual void emit(const event_record&) = 0;
   /// Stopping everything: no restart, no new start.
   virtual bool shutting_down() const = 0;
-  /// After every transition that changed the state of `i`.
+  /// After every transition that changed the state of `i`, and after its spawn came back.
   virtual void on_state_change(instance& i) = 0;
   /// NOTIFY_SOCKET for the instances of `t` ("" when there is none).
   virtual std::string notify_socket(const config::task& t) = 0;

@@ -83,6 +83,8 @@ facts instance::current_facts() {
   facts f;
   f.is_looped = cfg_.is_looped();
   f.deps_ready = host_.deps_ready(cfg_);
+  blocked_by_ = f.deps_ready ? std::string() : host_.failed_dependency(cfg_);
+  f.deps_failed = !blocked_by_.empty();
   f.stop_requested = stop_requested_ || host_.shutting_down();
   f.has_leftovers = has_leftovers_;
   f.run_failed = run_failed_;
@@ -173,6 +175,9 @@ void instance::perform(action a) {
     case action::report_killed:
       report("fault", route::fault, "did not stop within " + format_duration(cfg_.stop_timeout) + " of " +
                                         config::signal_name(cfg_.stop_signal) + "; sent SIGKILL to its process group");
+      break;
+    case action::report_blocked:
+      report("blocked", route::fault, "blocked: dependency " + blocked_by_ + "; starts once it is ready again");
       break;
   }
 }
@@ -319,6 +324,8 @@ void instance::on_spawn_done(process::spawn_result result, int out_read, int err
   auto later = std::move(deferred_);
   deferred_.clear();
   for (auto& f : later) f();
+  // No longer spawning: idle again if the spawn failed into the state it started from.
+  host_.on_state_change(*this);
 }
 
 void instance::on_main_exit(int wait_status) {
@@ -565,7 +572,13 @@ void instance::report(const char* name, route to, std::string message, report_ti
 }
 
 bool instance::is_idle() const {
+  // A spawn under way leaves the state as it was (stopped, exited...) until it comes back.
+  if (spawning_) return false;
   return state_ == state::stopped || state_ == state::exited || state_ == state::fatal;
+}
+
+bool instance::has_failed_for_good() const {
+  return state_ == state::fatal || (state_ == state::exited && run_failed_);
 }
 
 bool instance::counts_as_ready() const {

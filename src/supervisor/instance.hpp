@@ -65,6 +65,8 @@ class instance final : public logs::line_sink {
   bool is_idle() const;
   /// Ready, or as good as ready for dependents (looped between runs, exited 0 with "never").
   bool counts_as_ready() const;
+  /// Fatal, or exited with a failure and not restarting: its dependents cannot start.
+  bool has_failed_for_good() const;
   /// The shutdown had to SIGKILL something of it.
   bool needed_kill() const { return needed_kill_; }
 
@@ -125,6 +127,7 @@ class instance final : public logs::line_sink {
   bool stop_requested_ = false;
   bool run_failed_ = false;
   std::string failure_reason_;  ///< "timed out after 10s", "health check failed", ...
+  std::string blocked_by_;      ///< which dependency failed, while it keeps this one from starting
   bool needed_kill_ = false;  ///< SIGKILL sent during the shutdown
   bool killing_ = false;        ///< SIGKILL phase: leftovers found now get SIGKILL too
   std::string spawn_error_;

@@ -42,6 +42,7 @@ transition on_spawned(const facts& f) {
 }
 
 transition start_or_wait(state s, const facts& f) {
+  if (f.deps_failed) return go(state::blocked, {action::report_blocked});
   if (!f.deps_ready) return go(state::starting);
   return go(s, {action::spawn});
 }
@@ -99,6 +100,11 @@ transition next(state s, event e, const facts& f) {
       return from_idle(s, e, f);
     case state::starting:
       if (e == event::deps_ready) return go(state::starting, {action::spawn});
+      if (e == event::deps_failed) return go(state::blocked, {action::report_blocked});
+      if (e == event::stop) return stop_now(s);
+      return from_idle(s, e, f);
+    case state::blocked:
+      if (e == event::deps_ready) return go(state::starting, {action::spawn});
       if (e == event::stop) return stop_now(s);
       return from_idle(s, e, f);
     case state::backoff:
@@ -128,6 +134,7 @@ std::string_view to_string(state s) {
     case state::ready: return "ready";
     case state::backoff: return "backoff";
     case state::waiting: return "waiting";
+    case state::blocked: return "blocked";
     case state::stopping: return "stopping";
     case state::exited: return "exited";
     case state::fatal: return "fatal";
@@ -139,6 +146,7 @@ std::string_view to_string(event e) {
   switch (e) {
     case event::start: return "start";
     case event::deps_ready: return "deps_ready";
+    case event::deps_failed: return "deps_failed";
     case event::spawned: return "spawned";
     case event::spawn_failed: return "spawn_failed";
     case event::ready_passed: return "ready_passed";
@@ -180,6 +188,7 @@ std::string_view to_string(action a) {
     case action::report_health_failed: return "report_health_failed";
     case action::report_watchdog_expired: return "report_watchdog_expired";
     case action::report_killed: return "report_killed";
+    case action::report_blocked: return "report_blocked";
   }
   return "?";
 }

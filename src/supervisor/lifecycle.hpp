@@ -18,6 +18,7 @@ enum class state {
   ready,     ///< process is up and passed its ready check
   backoff,   ///< exited; waiting out the backoff delay before the next start
   waiting,   ///< looped task between runs; next_run is known
+  blocked,   ///< a depends_on task failed for good (or is blocked); starts once it is ready again
   stopping,  ///< stop signal sent to the process group; SIGKILL when stop_timeout passes
   exited,    ///< exited and will not be restarted (restart policy)
   fatal,     ///< start limit hit or failing for good; only `taskmux start` revives it
@@ -26,6 +27,7 @@ enum class state {
 enum class event {
   start,             ///< start requested (at launch, by `taskmux start`, by a dependency)
   deps_ready,        ///< every depends_on task became ready
+  deps_failed,       ///< a depends_on task went fatal, exited for good with a failure, or is blocked
   spawned,           ///< the process was launched
   spawn_failed,      ///< the command could not be executed
   ready_passed,      ///< the ready check passed ("started" after 1 s, READY=1, a probe)
@@ -44,6 +46,7 @@ enum class event {
 struct facts {
   bool is_looped = false;
   bool deps_ready = true;
+  bool deps_failed = false;       ///< a depends_on task failed for good (or is blocked)
   bool stop_requested = false;    ///< the stop in progress was asked for: end in `stopped`
   bool has_leftovers = false;     ///< processes of the instance outlived its main process
   bool wants_restart = false;     ///< restart policy says yes for the last exit
@@ -66,7 +69,7 @@ enum class action {
   cancel_timers,     ///< drop every pending deadline of the instance
   report_started, report_ready, report_exited, report_backoff, report_fatal, report_stopping,
   report_stopped, report_cycle_started, report_cycle_succeeded, report_cycle_failed,
-  report_health_failed, report_watchdog_expired, report_killed,
+  report_health_failed, report_watchdog_expired, report_killed, report_blocked,
 };
 
 struct transition {

@@ -5,9 +5,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/model.hpp"
@@ -23,8 +26,11 @@ namespace taskmux::supervisor {
 struct task_slot {
   const config::task* cfg;
   std::vector<std::unique_ptr<instance>> instances;
-  std::vector<std::string> dependents;  ///< tasks whose depends_on names this one
-  bool stop_sent = false;               ///< shutdown: stop was requested
+  std::vector<size_t> deps;        ///< indices of its depends_on tasks
+  std::vector<size_t> dependents;  ///< indices of the tasks whose depends_on names it
+  bool stop_sent = false;          ///< shutdown: stop was requested
+  bool busy = false;               ///< shutdown: one of its instances is not idle yet
+  size_t busy_dependents = 0;      ///< shutdown: dependents that are busy (it stops at 0)
   std::unique_ptr<notify::listener> notify;  ///< this task's NOTIFY_SOCKET
   std::shared_ptr<const std::vector<std::string>> env;  ///< shared by its instances (task_env)
   std::string program;                       ///< found argv[0] (program)
@@ -76,6 +82,7 @@ class supervisor final : public host {
   logs::output& err() override { return err_; }
   const logs::line_format& format() override { return format_; }
   bool deps_ready(const config::task& t) override;
+  std::string failed_dependency(const config::task& t) override;
   void emit(const event_record&) override;
   void on_state_change(instance& i) override;
   std::string notify_socket(const config::task& t) override;
@@ -92,13 +99,20 @@ class supervisor final : public host {
   void arm_signals();
   /// Turns cgroup tracking on when a child cgroup can be made; logs which way it went.
   void open_cgroups();
-  void advance_shutdown();
+  /// What a changed instance means for the others: dependents, the critical rule, shutdown.
+  void after_change(instance& i);
+  /// Handles the queued changes; one at a time, so a chain of them never recurses.
+  void drain_changes();
+  /// Shutdown: one more task whose instances are all idle; its dependencies may stop now.
+  void on_task_idle(task_slot& slot);
+  void stop_task(task_slot& slot);
   void stop_orphans();
   /// Sends `signo` to every child that belongs to no instance; returns how many there were.
   size_t signal_orphans(int signo);
   void force_kill();
   void finish();
-  task_slot* find(const std::string& name);
+  task_slot* find(std::string_view name);
+  task_slot& slot_of(const config::task& t) { return tasks_[index_.at(t.name)]; }
 
   config::config cfg_;
   boost::asio::io_context loop_;
@@ -110,6 +124,10 @@ class supervisor final : public host {
   std::string run_id_;
   std::unique_ptr<process::cgroup_tree> cgroups_;  ///< before tasks_: instances go first
   std::vector<task_slot> tasks_;
+  std::unordered_map<std::string_view, size_t> index_;  ///< task name -> tasks_ index
+  std::deque<instance*> changed_;  ///< instances whose state changed, not yet handled
+  bool draining_ = false;
+  size_t busy_tasks_ = 0;  ///< shutdown: tasks with an instance that is not idle yet
   /// After tasks_, so it is joined before the instances whose buffers its jobs borrow go.
   process::spawner spawner_;
   std::vector<event_sink*> sinks_;

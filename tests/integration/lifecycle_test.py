@@ -90,6 +90,71 @@ class RestartPolicyTest(TaskmuxTest):
         self.assertIn(sup.rows("alive")[0]["state"], ("running", "ready"))
 
 
+class DependencyFailureTest(TaskmuxTest):
+    """SPEC: a task whose dependency goes fatal, or exits for good with a failure, is blocked."""
+
+    def blocked_reports(self, sup, task):
+        return [b for _, _, b in sup.messages(f"_fault_{task}") if b["event"] == "blocked"]
+
+    def test_dependents_of_a_failed_never_task_are_blocked_with_a_fault_naming_it(self):
+        sup = self.start(f'[[task]]\nname = "db"\ncommand = {probe("exit", 3)}\nrestart = "never"\n\n'
+                         f'[[task]]\nname = "app"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["db"]\ninstances = 2\n\n'
+                         f'[[task]]\nname = "edge"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["app"]\n')
+        sup.wait_state("app", "blocked", count=2)
+        sup.wait_state("edge", "blocked")
+        sup.wait_stderr("edge[0] blocked")
+        err = sup.stderr()
+        self.assertIn("app[0] blocked: dependency db[0] exited with a failure and does not restart", err)
+        self.assertIn("app[1] blocked: dependency db[0]", err)
+        self.assertIn("edge[0] blocked: dependency app[0] is blocked", err)
+        reports = sup.wait_for(lambda: len(self.blocked_reports(sup, "app")) == 2 and self.blocked_reports(sup, "app"),
+                               what="blocked reports on _fault_app")
+        self.assertEqual(sorted(r["instance"] for r in reports), [0, 1])
+        self.assertTrue(all("db[0]" in r["message"] and r["state"] == "blocked" for r in reports), reports)
+        self.assertEqual(sup.leftovers(), [], "nothing of a blocked task was started")
+        self.assertIsNone(sup.proc.poll(), "a non-critical blocked task does not stop taskmux")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        self.assertIn("app[1] stopped", sup.stderr())
+
+    def test_dependents_of_a_fatal_task_are_blocked(self):
+        sup = self.start(f'[[task]]\nname = "flaky"\ncommand = {probe("exit", 1)}\n'
+                         'backoff = { initial = "0s", max = "0s" }\nstart_limit = { burst = 2, interval = "60s" }\n\n'
+                         f'[[task]]\nname = "web"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["flaky"]\n')
+        sup.wait_state("web", "blocked")
+        self.assertEqual(sup.rows("flaky")[0]["state"], "fatal")
+        sup.wait_for(lambda: self.blocked_reports(sup, "web"), what="a blocked report")
+        self.assertIn("flaky[0] is fatal", self.blocked_reports(sup, "web")[0]["message"])
+
+    def test_a_blocked_critical_task_ends_taskmux_with_exit_1(self):
+        sup = self.start(f'[[task]]\nname = "db"\ncommand = {probe("exit", 1)}\nrestart = "never"\n\n'
+                         f'[[task]]\nname = "api"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["db"]\ncritical = true\n\n'
+                         f'[[task]]\nname = "bystander"\ncommand = {probe("sleep", 3600)}\n')
+        self.assertEqual(sup.wait_exit(20), 1)
+        self.assertIn("critical task api[0] is blocked", sup.stderr())
+        self.assertEqual(sup.leftovers(), [])
+
+
+class LongChainTest(TaskmuxTest):
+    def test_a_chain_of_5000_dependencies_starts_and_stops_in_order_without_recursion(self):
+        # Each task waits for the one before it; a SIGTERM stops them all, last first: a chain
+        # of synchronous stops, which must not recurse once per link.
+        n = 5000
+        body = "".join(f'[[task]]\nname = "t{i}"\ncommand = {probe("sleep", 3600)}\n'
+                       + (f'depends_on = ["t{i - 1}"]\n' if i else "") + "\n" for i in range(n))
+        sup = self.start(body)
+        sup.wait_state("t0", ("running", "ready"), timeout=30)
+        sup.wait_state("t1", ("running", "ready"), timeout=10)
+        start = time.monotonic()
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(60), 0)
+        self.assertLess(time.monotonic() - start, 20)
+        err = sup.stderr()
+        self.assertLess(err.index(f"t{n - 1}[0] stopped"), err.index("t1[0] stopping"))
+        self.assertLess(err.index("t1[0] stopped"), err.index("t0[0] stopping"))
+        self.assertEqual(sup.leftovers(), [])
+
+
 class SpawnFailureLoopTest(TaskmuxTest):
     def test_a_failing_command_with_zero_backoff_and_no_limit_does_not_crash_taskmux(self):
         sup = self.start('[[task]]\nname = "ghost"\ncommand = ["/nonexistent/program"]\n'

@@ -11,11 +11,11 @@ namespace {
 using namespace taskmux::supervisor;
 using std::chrono::milliseconds;
 
-constexpr state all_states[] = {state::stopped,  state::starting, state::running,
-                                state::ready,    state::backoff,  state::waiting,
-                                state::stopping, state::exited,   state::fatal};
-constexpr event all_events[] = {event::start,         event::deps_ready,      event::spawned,
-                                event::spawn_failed,  event::ready_passed,    event::exited,
+constexpr state all_states[] = {state::stopped, state::starting, state::running,  state::ready,
+                                state::backoff, state::waiting,  state::blocked,  state::stopping,
+                                state::exited,  state::fatal};
+constexpr event all_events[] = {event::start,         event::deps_ready,      event::deps_failed,
+                                event::spawned,       event::spawn_failed,    event::ready_passed, event::exited,
                                 event::group_gone,    event::backoff_elapsed, event::cycle_due,
                                 event::stop,          event::stop_timeout,    event::run_timeout,
                                 event::health_failed, event::watchdog_expired};
@@ -41,25 +41,27 @@ constexpr const char* S = "running: report_started, arm_ready_check";  // spawne
 constexpr const char* T = "stopped: cancel_timers, report_stopped";    // stop while nothing runs
 constexpr const char* o = "—";                                         // ignored
 
-// Columns: start, deps_ready, spawned, spawn_failed, ready_passed, exited, group_gone,
-// backoff_elapsed, cycle_due, stop, stop_timeout, run_timeout, health_failed, watchdog_expired.
-constexpr const char* expected[9][14] = {
-    /* stopped  */ {"stopped: spawn", o, S, X, o, o, o, o, o, o, o, o, o, o},
-    /* starting */ {"starting: spawn", "starting: spawn", S, X, o, o, o, o, o, T, o, o, o, o},
+// Columns: start, deps_ready, deps_failed, spawned, spawn_failed, ready_passed, exited,
+// group_gone, backoff_elapsed, cycle_due, stop, stop_timeout, run_timeout, health_failed,
+// watchdog_expired.
+constexpr const char* expected[10][15] = {
+    /* stopped  */ {"stopped: spawn", o, o, S, X, o, o, o, o, o, o, o, o, o, o},
+    /* starting */
+    {"starting: spawn", "starting: spawn", "blocked: report_blocked", S, X, o, o, o, o, o, T, o, o, o, o},
     /* running  */
-    {o, o, o, o, "ready: report_ready, arm_health_check", X, o, o, o, "stopping: report_stopping, signal_stop", o,
+    {o, o, o, o, o, "ready: report_ready, arm_health_check", X, o, o, o, "stopping: report_stopping, signal_stop", o,
      "stopping: signal_stop", "stopping: report_health_failed, signal_stop",
      "stopping: report_watchdog_expired, signal_stop"},
     /* ready    */
-    {o, o, o, o, o, X, o, o, o, "stopping: report_stopping, signal_stop", o,
-     "stopping: signal_stop", "stopping: report_health_failed, signal_stop",
-     "stopping: report_watchdog_expired, signal_stop"},
-    /* backoff  */ {"backoff: spawn", o, S, X, o, o, o, "backoff: spawn", o, T, o, o, o, o},
-    /* waiting  */ {"waiting: spawn", o, S, X, o, o, o, o, "waiting: spawn", T, o, o, o, o},
+    {o, o, o, o, o, o, X, o, o, o, "stopping: report_stopping, signal_stop", o, "stopping: signal_stop",
+     "stopping: report_health_failed, signal_stop", "stopping: report_watchdog_expired, signal_stop"},
+    /* backoff  */ {"backoff: spawn", o, o, S, X, o, o, o, "backoff: spawn", o, T, o, o, o, o},
+    /* waiting  */ {"waiting: spawn", o, o, S, X, o, o, o, o, "waiting: spawn", T, o, o, o, o},
+    /* blocked  */ {"blocked: spawn", "starting: spawn", o, S, X, o, o, o, o, o, T, o, o, o, o},
     /* stopping */
-    {o, o, o, o, o, X, X, o, o, "stopping", "stopping: report_killed, kill_group", o, o, o},
-    /* exited   */ {"exited: spawn", o, S, X, o, o, o, o, o, o, o, o, o, o},
-    /* fatal    */ {"fatal: spawn", o, S, X, o, o, o, o, o, o, o, o, o, o},
+    {o, o, o, o, o, o, X, X, o, o, "stopping", "stopping: report_killed, kill_group", o, o, o},
+    /* exited   */ {"exited: spawn", o, o, S, X, o, o, o, o, o, o, o, o, o, o},
+    /* fatal    */ {"fatal: spawn", o, o, S, X, o, o, o, o, o, o, o, o, o, o},
 };
 
 facts looped() {
@@ -90,7 +92,7 @@ TEST_CASE("lifecycle: every (state, event) pair matches the table of docs/lifecy
       CHECK(describe(next(s, e, defaults)) == expected[si][ei]);
       ++checked;
     }
-  CHECK(checked == 9 * 14);
+  CHECK(checked == 10 * 15);
 }
 
 TEST_CASE("lifecycle: an ignored event leaves the state as it was and does nothing") {
@@ -114,7 +116,7 @@ TEST_CASE("lifecycle: every state, event and action has its SPEC spelling") {
     CHECK(to_string(s) != "?");
   for (auto e : all_events)
     CHECK(to_string(e) != "?");
-  for (int a = 0; a <= static_cast<int>(action::report_killed); ++a)
+  for (int a = 0; a <= static_cast<int>(action::report_blocked); ++a)
     CHECK(to_string(static_cast<action>(a)) != "?");
 }
 
@@ -129,6 +131,29 @@ TEST_CASE(
     CHECK(describe(next(s, event::start, f)) == "starting");
   }
   CHECK(describe(next(state::starting, event::deps_ready, f)) == "starting: spawn");
+}
+
+TEST_CASE("lifecycle: a start whose dependency failed for good is blocked, with a fault report") {
+  facts f;
+  f.deps_ready = false;
+  f.deps_failed = true;
+  for (auto s : {state::stopped, state::exited, state::fatal, state::backoff, state::waiting, state::starting,
+                 state::blocked}) {
+    CAPTURE(to_string(s));
+    CHECK(describe(next(s, event::start, f)) == "blocked: report_blocked");
+  }
+  // Waiting in starting when the dependency fails.
+  CHECK(describe(next(state::starting, event::deps_failed, f)) == "blocked: report_blocked");
+  // Only a start that waits on its dependencies is blocked: what runs keeps running.
+  for (auto s : {state::running, state::ready, state::backoff, state::waiting, state::stopping, state::exited})
+    CHECK_FALSE(next(s, event::deps_failed, f).applies);
+}
+
+TEST_CASE("lifecycle: a blocked task starts once its dependencies are ready again, and stops on request") {
+  facts f;
+  CHECK(describe(next(state::blocked, event::deps_ready, f)) == "starting: spawn");
+  CHECK(describe(next(state::blocked, event::stop, f)) == "stopped: cancel_timers, report_stopped");
+  CHECK_FALSE(next(state::blocked, event::deps_failed, f).applies);
 }
 
 TEST_CASE("lifecycle: a task that exits 1 with restart=never stays exited") {
