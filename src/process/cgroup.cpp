@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "process/cgroup_path.hpp"
@@ -42,30 +44,75 @@ std::optional<std::string> own_directory(std::string& why) {
   return dir;
 }
 
-// Removes the empty directories of dead runs (nobody holds their flock) under `parent`; returns
-// the ones that still hold processes.
-std::vector<std::string> remove_dead_runs(const std::string& parent) {
-  std::vector<std::string> stays;
+/// A dead run's processes get this long after SIGTERM before SIGKILL (as the orphan sweep).
+constexpr std::chrono::seconds stale_grace{2};
+
+bool populated(const std::string& dir) {
+  std::string events = read_text_file(dir + "/cgroup.events");
+  auto at = events.find("populated ");
+  return at != std::string::npos && events[at + 10] == '1';
+}
+
+bool wait_empty(const std::string& dir, std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  // Once, at start-up, before the loop runs: a short poll is simpler than an inotify watch.
+  while (populated(dir)) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    ::usleep(10'000);
+  }
+  return true;
+}
+
+/// `dir` and every cgroup below it (a root task may have made its own), parents first.
+std::vector<std::string> subtree(const std::string& dir) {
+  std::vector<std::string> out{dir};
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec)) out.push_back(it->path().string());
+  return out;
+}
+
+/// Stops what a killed taskmux left in its run's directory `run` (SIGTERM, SIGKILL after the
+/// grace) and removes the directory. A run's processes belong to it, whatever became of
+/// their taskmux; left running, they would hold the ports and files the new run needs.
+stale_run stop_dead_run(const std::string& run) {
+  stale_run r{run};
+  for (auto& dir : subtree(run))
+    for (pid_t p : parse_pids(read_text_file(dir + "/cgroup.procs"))) {
+      ::kill(p, SIGTERM);
+      ::kill(p, SIGCONT);
+      ++r.stopped;
+    }
+  if (r.stopped && !wait_empty(run, stale_grace)) {
+    r.needed_kill = true;
+    if (!write_file(AT_FDCWD, run + "/cgroup.kill", "1"))
+      for (auto& dir : subtree(run))
+        for (pid_t p : parse_pids(read_text_file(dir + "/cgroup.procs"))) ::kill(p, SIGKILL);
+    wait_empty(run, std::chrono::seconds(1));
+  }
+  auto dirs = subtree(run);
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
+    if (::rmdir(it->c_str()) != 0 && errno != ENOENT && r.left.empty()) r.left = *it + ": " + std::strerror(errno);
+  return r;
+}
+
+// The directories of dead runs (nobody holds their flock) under `parent`: what they held is
+// stopped and they are removed; returns those that held processes or could not be removed.
+std::vector<stale_run> remove_dead_runs(const std::string& parent) {
+  std::vector<stale_run> found;
   DIR* dir = ::opendir(parent.c_str());
-  if (!dir) return stays;
+  if (!dir) return found;
   while (auto* entry = ::readdir(dir)) {
     if (entry->d_type != DT_DIR || std::strncmp(entry->d_name, "taskmux-", 8) != 0) continue;
     std::string run = parent + "/" + entry->d_name;
     int fd = ::open(run.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) continue;
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      if (DIR* leaves = ::opendir(run.c_str())) {
-        while (auto* leaf = ::readdir(leaves))
-          if (leaf->d_type == DT_DIR && leaf->d_name[0] != '.')
-            ::unlinkat(fd, leaf->d_name, AT_REMOVEDIR);
-        ::closedir(leaves);
-      }
-      if (::rmdir(run.c_str()) != 0 && errno != ENOENT) stays.push_back(run);
-    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
+      if (auto r = stop_dead_run(run); r.stopped || !r.left.empty()) found.push_back(std::move(r));
     ::close(fd);
   }
   ::closedir(dir);
-  return stays;
+  return found;
 }
 
 }  // namespace

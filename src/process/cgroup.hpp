@@ -16,6 +16,14 @@
 
 namespace taskmux::process {
 
+/// What a new taskmux found in the cgroup directory of a dead run (one killed with SIGKILL).
+struct stale_run {
+  std::string dir;
+  size_t stopped = 0;        ///< processes it held, sent SIGTERM
+  bool needed_kill = false;  ///< some were still there after the grace: SIGKILL
+  std::string left;          ///< "" when removed, else "dir: reason" for what stays
+};
+
 /// One instance's leaf cgroup. Its main process joins it in the child before exec
 /// (exec_setup.hpp); everything that process starts is born in it and cannot leave it
 /// without write access to the cgroup tree. Holds no descriptor between uses: every open
@@ -50,8 +58,9 @@ class cgroup_leaf {
 /// Loop thread only.
 class cgroup_tree {
  public:
-  /// Creates the run's directory on the cgroup2 mount, after removing the empty directories of
-  /// dead runs (a taskmux killed with SIGKILL cannot remove its own); nullptr, with `why` set
+  /// Creates the run's directory on the cgroup2 mount, after stopping what dead runs left in
+  /// theirs and removing them (a taskmux killed with SIGKILL cannot do either: that waits up
+  /// to a few seconds, before any task starts); nullptr, with `why` set
   /// ("unable to create /sys/fs/cgroup/taskmux-5f0c2a: Read-only file system"), when it cannot.
   static std::unique_ptr<cgroup_tree> create(boost::asio::io_context& loop,
                                              const std::string& run_id, std::string& why);
@@ -60,8 +69,8 @@ class cgroup_tree {
   cgroup_tree& operator=(const cgroup_tree&) = delete;
 
   const std::string& dir() const { return dir_; }
-  /// Directories of dead runs that create() had to leave: they still hold processes.
-  const std::vector<std::string>& stale_runs() const { return stale_runs_; }
+  /// Dead runs whose processes create() stopped, or whose directory it could not remove.
+  const std::vector<stale_run>& stale_runs() const { return stale_runs_; }
   /// The leaf `name` (made the first time, then reused); none, with `why`, when mkdir fails.
   std::optional<cgroup_leaf> make_leaf(const std::string& name, std::string& why);
   /// Calls `changed` on the loop whenever `leaf`'s cgroup.events changes (populated turned 0
@@ -79,7 +88,7 @@ class cgroup_tree {
 
   std::string dir_;
   int lock_fd_;  ///< dir_ itself, flock'ed: "this run is alive"
-  std::vector<std::string> stale_runs_;
+  std::vector<stale_run> stale_runs_;
   std::vector<std::string> leaves_;
   bool removed_ = false;
   boost::asio::posix::stream_descriptor events_;  ///< inotify

@@ -214,8 +214,12 @@ void supervisor::open_cgroups() {
     return;
   }
   log("info", "cgroup tracking on: " + cgroups_->dir());
-  for (auto& dir : cgroups_->stale_runs())
-    log("warn", "cgroup " + dir + " of a taskmux that was killed still holds processes; left in place");
+  for (auto& r : cgroups_->stale_runs()) {
+    if (r.stopped)
+      log("warn", "cgroup " + r.dir + " of a taskmux that was killed still held " + std::to_string(r.stopped) +
+                      " processes: stopped them (SIGTERM" + (r.needed_kill ? ", then SIGKILL)" : ")"));
+    if (!r.left.empty()) log("warn", "unable to remove cgroup " + r.left);
+  }
 }
 
 void supervisor::arm_signals() {

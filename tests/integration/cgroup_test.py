@@ -104,6 +104,29 @@ class CgroupTest(TaskmuxTest, EscapeTest):
         second.wait_stderr("cgroup tracking on")
         self.assertFalse(os.path.exists(cgroup), "the dead run's cgroup is removed")
 
+    @unittest.skipUnless(TRACKING, NO_TRACKING)
+    def test_the_next_taskmux_stops_what_a_killed_one_left_in_its_cgroup(self):
+        # Outside a PID namespace nothing ends the grandchildren of a taskmux killed with SIGKILL
+        # (PDEATHSIG reaches only its own children): the next one, in the same cgroup, does.
+        token, body = self.escaping_task(3600)
+        naptime = f"3600.{os.getpid()}{time.monotonic_ns() % 1000}"
+        self.addCleanup(lambda: [os.kill(p, signal.SIGKILL) for p in processes_with_args("sleep", naptime)])
+        first = self.start(body + f'\n[[task]]\nname = "nap"\ncommand = "setsid sleep {naptime} & wait"\n')
+        self.wait_escaped(first, token)
+        first.wait_for(lambda: processes_with_args("sleep", naptime), what="the setsid sleep")
+        cgroup = first.stderr().split("cgroup tracking on: ")[1].split()[0]
+        first.proc.kill()
+        first.wait_exit()
+        time.sleep(0.2)
+        self.assertTrue(escaped_processes(token) and processes_with_args("sleep", naptime), "they outlive a SIGKILL")
+        second = self.start(f'[[task]]\nname = "s"\ncommand = {probe("sleep", 3600)}\n')
+        second.wait_stderr("cgroup tracking on", timeout=15)
+        self.assertEqual(escaped_processes(token), [], "the TERM-ignoring leftover was killed")
+        self.assertEqual(processes_with_args("sleep", naptime), [])
+        self.assertIn(f"cgroup {cgroup} of a taskmux that was killed still held 2 processes: "
+                      "stopped them (SIGTERM, then SIGKILL)", second.stderr())
+        self.assertFalse(os.path.exists(cgroup), "the dead run's cgroup is removed")
+
 
 if __name__ == "__main__":
     unittest.main()
