@@ -203,7 +203,7 @@ class WatchdogTest(NotifyTest):
         trigger = "notify('WATCHDOG=trigger')\nforever()\n"
         sup = self.start(f'[[task]]\nname = "silent"\nwatchdog = "1s"\ncommand = {probe("sleep", 3600)}\n'
                          'backoff = { initial = "10ms", max = "50ms" }\nstart_limit = { burst = 0 }\n\n'
-                         f'[[task]]\nname = "pinger"\nwatchdog = "1s"\ncommand = {py_task(pinger)}\n\n'
+                         f'[[task]]\nname = "pinger"\nwatchdog = "2s"\ncommand = {py_task(pinger)}\n\n'
                          f'[[task]]\nname = "trigger"\nwatchdog = "30s"\nrestart = "never"\ncommand = {py_task(trigger)}\n')
         rows = sup.wait_state("pinger", ("running", "ready"))
         pid = rows[0]["pid"]
@@ -217,8 +217,9 @@ class WatchdogTest(NotifyTest):
         exited = [b for _, _, b in sup.messages("_fault_silent") if b["event"] == "exited"]
         self.assertTrue(exited)
         self.assertIn("watchdog", exited[0]["message"])
-        # The pinger: same pid, no restart, no fault, for 3 s (three watchdog periods).
-        deadline = time.monotonic() + 3
+        # The pinger: same pid, no restart, no fault, for 4 s (two watchdog periods; 2 s, not
+        # 1 s, so that python's start on a loaded machine comes before the first WATCHDOG=1).
+        deadline = time.monotonic() + 4
         while time.monotonic() < deadline:
             row = sup.rows("pinger")[0]
             self.assertEqual((row["pid"], row["restarts"]), (pid, 0), row)
