@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 import time
 import unittest
 from pathlib import Path
@@ -47,7 +48,7 @@ def forever():
 
 def py_task(body):
     """A TOML command running CLIENT followed by `body` in python3."""
-    return argv("python3", "-c", CLIENT + "\n" + body)
+    return argv(sys.executable, "-c", CLIENT + "\n" + body)
 
 
 def warnings(stderr):

@@ -3,6 +3,7 @@
 import json
 import os
 import socket
+import sys
 import time
 
 from harness import TaskmuxTest, argv, read_queues
@@ -38,7 +39,7 @@ class ProbesTest(TaskmuxTest):
         return paths
 
     def server_task(self, name, port, listen, sick, extra):
-        return (f'[[task]]\nname = "{name}"\ncommand = {argv("python3", "-c", SERVER, port, listen, sick)}\n'
+        return (f'[[task]]\nname = "{name}"\ncommand = {argv(sys.executable, "-c", SERVER, port, listen, sick)}\n'
                 f'{extra}\n')
 
     def check_ready_after_listen(self, ready):
