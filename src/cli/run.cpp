@@ -58,7 +58,9 @@ exit_code run(const global_options& g) {
     return exit_code::failure;
   }
   reports->attach(sup);
-  control::server control(sup.loop(), [&sup](const boost::json::object& r) { return answer(sup, r); });
+  control::server control(
+      sup.loop(), [&sup](const boost::json::object& r) { return answer(sup, r); },
+      [&sup](std::string_view level, std::string text) { sup.log(level, text); });
   if (auto err = control.listen(socket); !err.empty()) {
     std::cerr << "taskmux: " << err << "\n";
     return exit_code::failure;
