@@ -80,11 +80,11 @@ std::string server::listen(const std::filesystem::path& path) {
     std::error_code ignored;
     std::filesystem::remove(path, ignored);
   }
-  // umask makes the socket 0600 from the start: no window where others could connect.
-  mode_t old = ::umask(0177);
+  // Under taskmux's umask (077) the socket is born 0700: nobody else can connect before the
+  // chmod. (No umask of its own here: the umask is the whole process's, threads included.)
   acceptor_.open(local(), ec);
   if (!ec) acceptor_.bind(local::endpoint(path.string()), ec);
-  ::umask(old);
+  if (!ec && ::chmod(path.c_str(), 0600) != 0) ec.assign(errno, boost::system::system_category());
   if (!ec) acceptor_.listen(64, ec);
   if (ec) return "unable to listen on " + path.string() + ": " + ec.message();
   path_ = path;

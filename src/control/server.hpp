@@ -25,7 +25,8 @@ class server {
   ~server();
 
   /// Binds `path` (mode 0600) and starts accepting. Replaces a stale socket; refuses when a
-  /// live supervisor answers there. Returns an error message, empty on success.
+  /// live supervisor answers there. Returns an error message, empty on success. Call it under
+  /// taskmux's umask of 077 (process::restrict_umask).
   std::string listen(const std::filesystem::path& path);
 
  private:

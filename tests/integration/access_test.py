@@ -1,14 +1,53 @@
-"""Who may reach taskmux, and what a full descriptor table does to it: the control socket's
+"""Who may reach taskmux, and what a full descriptor table does to it: the modes of state_dir and
+what taskmux makes there whatever its umask, the umask tasks get, and the control socket's
 accept under EMFILE (SPEC "Command line")."""
 import array
 import json
 import os
+import pwd
+import shutil
 import socket
+import stat
 import subprocess
+import tempfile
 import time
 import unittest
+from pathlib import Path
 
-from harness import TASKMUX, TaskmuxTest, probe
+from harness import TASKMUX, TaskmuxTest, argv, probe
+
+NOBODY = pwd.getpwnam("nobody")
+# The system's python3: one under /root (pyenv) is out of reach of a task running as nobody.
+PYTHON3 = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
+FORGED = {"ok": True, "result": {"supervisor": "forged", "run": "666666", "tasks": []}}
+
+# A task that tries to put its own control socket in place of taskmux's and answer `status`.
+IMPOSTOR = """
+import os, socket, time
+path = os.environ["CONTROL"]
+try:
+    os.unlink(path)
+    print("unlink ok", flush=True)
+except OSError as e:
+    print("unlink failed:", e.strerror, flush=True)
+try:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(8)
+    print("bind ok", flush=True)
+except OSError as e:
+    print("bind failed:", e.strerror, flush=True)
+    time.sleep(3600)
+while True:
+    c, _ = s.accept()
+    c.recv(65536)
+    c.sendall(%r.encode() + b"\\n")
+    c.close()
+""" % json.dumps(FORGED)
+
+
+def mode(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
 
 
 def cpu_seconds(pid):
@@ -26,6 +65,74 @@ def open_fds(pid, below):
 def status(socket_path):
     return subprocess.run([TASKMUX, "status", "--json", "--socket", str(socket_path)], capture_output=True,
                           text=True, timeout=10)
+
+
+def shared_dir(test):
+    """A temp dir other users may enter, as an application directory usually is."""
+    d = Path(tempfile.mkdtemp(prefix="taskmux-test-"))
+    test.addCleanup(shutil.rmtree, d, True)
+    os.chmod(d, 0o755)
+    return d
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (tasks with user = \"nobody\", chown)")
+class PermissionsTest(TaskmuxTest):
+    def test_a_task_of_another_user_cannot_replace_the_control_socket_under_umask_000(self):
+        d = shared_dir(self)
+        control = d / "state" / "control.sock"
+        sup = self.start(f'[[task]]\nname = "impostor"\nuser = "nobody"\ncommand = {argv(PYTHON3, "-c", IMPOSTOR)}\n'
+                         f'env = {{ CONTROL = "{control}" }}\n\n'
+                         f'[[task]]\nname = "plain"\ncommand = {probe("sleep", 3600)}\n', dir=d, umask=0)
+        sup.wait_for(lambda: "bind ok" in sup.stdout() or "bind failed" in sup.stdout(), what="the impostor's bind")
+        self.assertIn("impostor[0] | unlink failed: Permission denied", sup.stdout())
+        self.assertIn("impostor[0] | bind failed: Address already in use", sup.stdout())
+        r = status(control)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["supervisor"], "test")
+        # 0711: the impostor's notify socket is inside, and it must reach it; nothing more.
+        state = d / "state"
+        self.assertEqual(mode(state), 0o711)
+        self.assertEqual(mode(control), 0o600)
+        self.assertEqual(mode(state / "notify"), 0o711)
+        self.assertEqual(mode(state / "notify" / "plain.sock"), 0o600)
+        self.assertEqual(mode(state / "notify" / "impostor.sock"), 0o600)
+        self.assertEqual(os.stat(state / "notify" / "impostor.sock").st_uid, NOBODY.pw_uid)
+
+    def test_state_dir_and_sockets_are_private_under_umask_000(self):
+        sup = self.start(f'[[task]]\nname = "a"\ncommand = {probe("sleep", 3600)}\n', umask=0)
+        sup.wait_ready()
+        state = sup.dir / "state"
+        self.assertEqual(mode(state), 0o700)
+        self.assertEqual(mode(sup.socket), 0o600)
+        self.assertEqual(mode(state / "notify"), 0o700)
+        self.assertEqual(mode(state / "notify" / "a.sock"), 0o600)
+
+    def test_a_state_dir_writable_by_others_is_made_private_and_logged(self):
+        d = shared_dir(self)
+        (d / "state").mkdir()
+        os.chmod(d / "state", 0o777)
+        sup = self.start(f'[[task]]\nname = "a"\ncommand = {probe("sleep", 3600)}\n', dir=d)
+        sup.wait_ready()
+        self.assertEqual(mode(d / "state"), 0o700)
+        sup.wait_stderr(f"state_dir {d / 'state'} was mode 0777 (writable by others); now 0700")
+
+    def test_a_state_dir_owned_by_another_user_is_refused(self):
+        d = shared_dir(self)
+        (d / "state").mkdir()
+        os.chown(d / "state", NOBODY.pw_uid, NOBODY.pw_gid)
+        sup = self.start(f'[[task]]\nname = "a"\ncommand = {probe("sleep", 3600)}\n', dir=d)
+        self.assertEqual(sup.wait_exit(10), 1)
+        self.assertIn(f"unable to use state_dir {d / 'state'}: owned by uid {NOBODY.pw_uid}, not by uid 0",
+                      sup.stderr())
+        self.assertFalse((d / "state" / "control.sock").exists())
+        self.assertEqual(sup.leftovers(), [])
+
+
+class UmaskTest(TaskmuxTest):
+    def test_tasks_get_the_umask_taskmux_was_started_with(self):
+        sup = self.start('[[task]]\nname = "u"\ncommand = "umask"\nrestart = "never"\n', umask=0o027)
+        sup.wait_stdout("u[0] | 0027")
+        self.assertEqual(mode(sup.dir / "state"), 0o700)
 
 
 class DescriptorsTest(TaskmuxTest):
