@@ -1,6 +1,6 @@
 """Who may reach taskmux, and what a full descriptor table does to it: the modes of state_dir and
-what taskmux makes there whatever its umask, the umask tasks get, and the control socket's
-accept under EMFILE (SPEC "Command line")."""
+what taskmux makes there whatever its umask, the umask tasks get, the client's check of who
+serves the control socket, and the control socket's accept under EMFILE (SPEC "Command line")."""
 import array
 import json
 import os
@@ -126,6 +126,23 @@ class PermissionsTest(TaskmuxTest):
                       sup.stderr())
         self.assertFalse((d / "state" / "control.sock").exists())
         self.assertEqual(sup.leftovers(), [])
+
+    def test_status_refuses_a_control_socket_served_by_another_user(self):
+        d = shared_dir(self)
+        os.chown(d, NOBODY.pw_uid, NOBODY.pw_gid)
+        path = d / "control.sock"
+        server = subprocess.Popen([PYTHON3, "-c", IMPOSTOR], env={**os.environ, "CONTROL": str(path)},
+                                  user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[],
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(server.stdout.close)
+        self.addCleanup(server.wait)
+        self.addCleanup(server.kill)
+        self.assertEqual(server.stdout.readline().strip(), "unlink failed: No such file or directory")
+        self.assertEqual(server.stdout.readline().strip(), "bind ok")
+        r = status(path)
+        self.assertEqual(r.returncode, 3, r.stdout)
+        self.assertNotIn("forged", r.stdout)
+        self.assertIn(f"taskmux: control socket {path} is served by uid {NOBODY.pw_uid}, not by uid 0", r.stderr)
 
 
 class UmaskTest(TaskmuxTest):
