@@ -1,14 +1,17 @@
 // `taskmux run` and `taskmux check`: the supervisor in the foreground, and the validator.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/state_dir.hpp"
 #include "cli/table.hpp"
 #include "control/protocol.hpp"
 #include "control/server.hpp"
+#include "notify/listener.hpp"
 #include "process/spawn.hpp"
 #include "reports/pipeline.hpp"
 #include "supervisor/console.hpp"
@@ -37,18 +40,32 @@ boost::json::object answer(supervisor::supervisor& s, const boost::json::object&
   return control::error("unknown command \"" + name + "\" (this taskmux supports: status, ping)", 2);
 }
 
+/// Whether tasks running as another user reach their notify sockets through state_dir.
+bool is_traversed_by_tasks(const config::config& cfg) {
+  size_t longest = 0;
+  bool other_user = false;
+  for (auto& t : cfg.tasks) {
+    longest = std::max(longest, t.name.size());
+    other_user = other_user || t.user.has_value();
+  }
+  return other_user && notify::socket_directory::fits_under(cfg.supervisor.state_dir, longest);
+}
+
 exit_code run(const global_options& g) {
   auto cfg = load_or_report(g.config_path());
   if (!cfg) return exit_code::usage;
-  std::error_code ec;
-  std::filesystem::create_directories(cfg->supervisor.state_dir, ec);
-  if (ec) {
-    std::cerr << "taskmux: unable to create state_dir " << cfg->supervisor.state_dir << ": " << ec.message() << "\n";
+  // Sockets and files private whatever umask taskmux got; its tasks get that one back.
+  mode_t started_umask = process::restrict_umask();
+  auto state_dir =
+      prepare_state_dir(cfg->supervisor.state_dir, is_traversed_by_tasks(*cfg), started_umask);
+  if (!state_dir.error.empty()) {
+    std::cerr << "taskmux: " << state_dir.error << "\n";
     return exit_code::failure;
   }
   process::raise_fd_limit();
   auto socket = g.socket_path(&cfg->supervisor.state_dir);
   supervisor::supervisor sup(std::move(*cfg), {::isatty(STDERR_FILENO) == 1});
+  if (!state_dir.note.empty()) sup.log("warn", state_dir.note);
   supervisor::console_sink console(sup);
   sup.on_status_request([&sup] {
     std::ostringstream table;
@@ -66,7 +83,9 @@ exit_code run(const global_options& g) {
     return exit_code::failure;
   }
   reports->attach(sup);
-  control::server control(sup.loop(), [&sup](const boost::json::object& r) { return answer(sup, r); });
+  control::server control(
+      sup.loop(), [&sup](const boost::json::object& r) { return answer(sup, r); },
+      [&sup](std::string_view level, std::string text) { sup.log(level, text); });
   if (auto err = control.listen(socket); !err.empty()) {
     std::cerr << "taskmux: " << err << "\n";
     return exit_code::failure;

@@ -11,10 +11,13 @@ namespace taskmux::control {
 
 struct call_result {
   std::optional<boost::json::object> reply;  ///< the (last) reply line
-  std::string error;                         ///< "unable to reach taskmux at PATH: ..." when unreachable
+  std::string error;  ///< "unable to reach taskmux at PATH: ..." when unreachable,
+                      ///< or "control socket PATH is served by uid N, ..."
 };
 
 /// Sends `request`, returns the reply. `on_line`, when given, sees every reply line as it comes.
+/// A socket served by a uid other than the caller's effective uid or root is not sent the
+/// request: an error, as if unreachable.
 call_result call(const std::filesystem::path& socket, const boost::json::object& request,
                  const std::function<void(const boost::json::object&)>& on_line = {});
 

@@ -17,6 +17,11 @@ using local = asio::local::stream_protocol;
 
 namespace {
 
+// A failed accept (EMFILE when taskmux's descriptor table is full) leaves the connection in
+// the backlog and the socket readable: accepting again at once would spin on a core.
+constexpr std::chrono::milliseconds first_retry{10};
+constexpr std::chrono::milliseconds last_retry{1000};
+
 /// One connection: read a line, answer, close.
 class session : public std::enable_shared_from_this<session> {
  public:
@@ -75,11 +80,11 @@ std::string server::listen(const std::filesystem::path& path) {
     std::error_code ignored;
     std::filesystem::remove(path, ignored);
   }
-  // umask makes the socket 0600 from the start: no window where others could connect.
-  mode_t old = ::umask(0177);
+  // Under taskmux's umask (077) the socket is born 0700: nobody else can connect before the
+  // chmod. (No umask of its own here: the umask is the whole process's, threads included.)
   acceptor_.open(local(), ec);
   if (!ec) acceptor_.bind(local::endpoint(path.string()), ec);
-  ::umask(old);
+  if (!ec && ::chmod(path.c_str(), 0600) != 0) ec.assign(errno, boost::system::system_category());
   if (!ec) acceptor_.listen(64, ec);
   if (ec) return "unable to listen on " + path.string() + ": " + ec.message();
   path_ = path;
@@ -90,8 +95,25 @@ std::string server::listen(const std::filesystem::path& path) {
 void server::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, local::socket s) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<session>(std::move(s), handler_)->start();
+    if (ec) return on_accept_failed(ec);
+    if (failures_ > 0)
+      log_("info", "accepting control connections again (after " + std::to_string(failures_) +
+                       " failed attempts)");
+    backoff_ = {};
+    failures_ = 0;
+    std::make_shared<session>(std::move(s), handler_)->start();
     accept();
+  });
+}
+
+void server::on_accept_failed(const boost::system::error_code& ec) {
+  if (failures_++ == 0)
+    log_("warn", "unable to accept a control connection: " + ec.message() + "; retrying every " +
+                     std::to_string(last_retry.count()) + "ms at most until it works");
+  backoff_ = backoff_.count() == 0 ? first_retry : std::min(backoff_ * 2, last_retry);
+  retry_.expires_after(backoff_);
+  retry_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) accept();
   });
 }
 

@@ -3,10 +3,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace taskmux::control {
 
@@ -14,19 +17,28 @@ class server {
  public:
   /// Answers one request; runs on the loop thread.
   using handler = std::function<boost::json::object(const boost::json::object& request)>;
+  /// taskmux's own log lines ("warn", "info"); runs on the loop thread.
+  using logger = std::function<void(std::string_view level, std::string text)>;
 
-  server(boost::asio::io_context& ctx, handler h) : acceptor_(ctx), handler_(std::move(h)) {}
+  server(boost::asio::io_context& ctx, handler h, logger log)
+      : acceptor_(ctx), retry_(ctx), handler_(std::move(h)), log_(std::move(log)) {}
   ~server();
 
   /// Binds `path` (mode 0600) and starts accepting. Replaces a stale socket; refuses when a
-  /// live supervisor answers there. Returns an error message, empty on success.
+  /// live supervisor answers there. Returns an error message, empty on success. Call it under
+  /// taskmux's umask of 077 (process::restrict_umask).
   std::string listen(const std::filesystem::path& path);
 
  private:
   void accept();
+  void on_accept_failed(const boost::system::error_code& ec);
 
   boost::asio::local::stream_protocol::acceptor acceptor_;
+  boost::asio::steady_timer retry_;
+  std::chrono::milliseconds backoff_{0};  ///< 0: the last accept succeeded
+  unsigned failures_ = 0;                 ///< in a row, for the line that says it is over
   handler handler_;
+  logger log_;
   std::filesystem::path path_;
 };
 

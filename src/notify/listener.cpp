@@ -23,10 +23,16 @@ constexpr int datagrams_per_wake = 64;
 
 }  // namespace
 
+bool socket_directory::fits_under(const std::filesystem::path& state_dir,
+                                  size_t longest_task_name) {
+  // sun_path holds 107 bytes and a NUL; "/<name>.sock" follows the directory.
+  return (state_dir / "notify").string().size() + longest_task_name + 6 <
+         sizeof(sockaddr_un::sun_path);
+}
+
 socket_directory::socket_directory(const std::filesystem::path& state_dir, size_t longest_task_name, bool shared) {
   dir_ = state_dir / "notify";
-  // sun_path holds 107 bytes and a NUL; "/<name>.sock" follows the directory.
-  if (dir_.string().size() + longest_task_name + 6 >= sizeof(sockaddr_un::sun_path)) {
+  if (!fits_under(state_dir, longest_task_name)) {
     std::string tmpl = "/tmp/taskmux-notify-XXXXXX";
     if (!::mkdtemp(tmpl.data())) fail("unable to create a notify socket directory under /tmp");
     dir_ = tmpl;

@@ -29,6 +29,10 @@ class socket_directory {
 
   std::filesystem::path socket_for(std::string_view task) const { return dir_ / (std::string(task) + ".sock"); }
 
+  /// Whether the sockets go under `state_dir` (else under /tmp): when some task runs as another
+  /// user, state_dir must then let others through (--x).
+  static bool fits_under(const std::filesystem::path& state_dir, size_t longest_task_name);
+
  private:
   std::filesystem::path dir_;
 };

@@ -3,10 +3,11 @@
 // logging, never return (the launcher's own error path would call exit() in shared memory).
 #pragma once
 
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <linux/close_range.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ struct child_result {
 
 struct child_setup {
   rlim_t nofile_soft;        ///< taskmux raised its own limit; children get the usual one back
+  int umask = -1;            ///< children get the umask taskmux had before its 077 (-1: as is)
   bool drop = false;         ///< switch to uid/gid/groups
   uid_t uid = 0;
   gid_t gid = 0;
@@ -49,6 +51,7 @@ struct child_setup {
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig)
       if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+    if (umask >= 0) ::umask(static_cast<mode_t>(umask));
     struct rlimit lim;
     if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur > nofile_soft) {
       lim.rlim_cur = nofile_soft;

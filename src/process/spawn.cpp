@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@ namespace bp = boost::process::v2;
 namespace {
 
 rlim_t saved_nofile = 0;
+int saved_umask = -1;  // until restrict_umask(): children inherit taskmux's own
 
 // Every child's stdin: one /dev/null opened once, close-on-exec in taskmux (Boost's nullptr
 // would open one per spawn, without O_CLOEXEC, and the child would keep it open). -1 if none.
@@ -84,6 +86,7 @@ spawn_result spawn(const spawn_request& req) {
   child_setup setup{saved_nofile ? saved_nofile : RLIM_INFINITY};
   setup.result = &child;
   setup.cgroup_fd = req.cgroup_fd;
+  setup.umask = saved_umask;
   if (req.user) {
     setup.drop = true;
     setup.uid = req.user->uid;
@@ -123,6 +126,12 @@ rlim_t raise_fd_limit() {
     ::setrlimit(RLIMIT_NOFILE, &lim);
   }
   return saved_nofile;
+}
+
+mode_t restrict_umask() {
+  mode_t old = ::umask(077);
+  saved_umask = static_cast<int>(old);
+  return old;
 }
 
 }  // namespace taskmux::process

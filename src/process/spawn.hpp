@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
@@ -62,5 +63,9 @@ int open_dev_null();
 /// Raises the soft RLIMIT_NOFILE to the hard limit (two pipes per instance add up) and
 /// returns the previous soft limit, which children get back.
 rlim_t raise_fd_limit();
+
+/// Sets taskmux's umask to 077, so what it creates is its user's alone whatever umask it was
+/// started with, and returns that one, which children get back.
+mode_t restrict_umask();
 
 }  // namespace taskmux::process

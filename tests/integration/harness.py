@@ -149,8 +149,10 @@ class Supervisor:
     """taskmux run on a config written into a fresh temp dir."""
 
     def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True, dir=None,
-                 pass_fds=()):
+                 pass_fds=(), umask=None, nofile=None):
         # `dir`: run in the dir of an earlier Supervisor (same state_dir, e.g. after a crash).
+        # `umask`: taskmux's umask at start; `nofile`: its RLIMIT_NOFILE, soft and hard (taskmux
+        # raises the soft limit to the hard one, so only a hard limit holds it).
         self.dir = Path(dir) if dir is not None else Path(tempfile.mkdtemp(prefix="taskmux-test-"))
         self.mark = "TEST_MARK=" + uuid.uuid4().hex
         self.socket = self.dir / "state" / "control.sock"
@@ -162,11 +164,13 @@ class Supervisor:
         full_env[self.mark.split("=")[0]] = self.mark.split("=")[1]
         full_env.update(env or {})
         cmd = [TASKMUX, "run", "-c", str(self.config)]
+        if nofile is not None:
+            cmd = ["prlimit", f"--nofile={nofile}:{nofile}", "--"] + cmd
         if pid1:
             cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"] + cmd
         self.out, self.err = [], []
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
-                                     pass_fds=pass_fds)
+                                     pass_fds=pass_fds, umask=-1 if umask is None else umask)
         self._readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
                          threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)]
         self._readers[0 if read_stdout else 1].start()
