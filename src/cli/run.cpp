@@ -42,13 +42,8 @@ boost::json::object answer(supervisor::supervisor& s, const boost::json::object&
 
 /// Whether tasks running as another user reach their notify sockets through state_dir.
 bool is_traversed_by_tasks(const config::config& cfg) {
-  size_t longest = 0;
-  bool other_user = false;
-  for (auto& t : cfg.tasks) {
-    longest = std::max(longest, t.name.size());
-    other_user = other_user || t.user.has_value();
-  }
-  return other_user && notify::socket_directory::fits_under(cfg.supervisor.state_dir, longest);
+  auto tasks = notify::task_sockets_of(cfg);
+  return tasks.shared && notify::socket_directory::fits_under(cfg.supervisor.state_dir, tasks.longest_name);
 }
 
 exit_code run(const global_options& g) {

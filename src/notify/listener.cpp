@@ -1,5 +1,7 @@
 #include "notify/listener.hpp"
 
+#include <algorithm>
+
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +25,15 @@ constexpr int datagrams_per_wake = 64;
 
 }  // namespace
 
+task_sockets task_sockets_of(const config::config& c) {
+  task_sockets out;
+  for (auto& t : c.tasks) {
+    out.longest_name = std::max(out.longest_name, t.name.size());
+    out.shared = out.shared || t.user.has_value();
+  }
+  return out;
+}
+
 bool socket_directory::fits_under(const std::filesystem::path& state_dir,
                                   size_t longest_task_name) {
   // sun_path holds 107 bytes and a NUL; "/<name>.sock" follows the directory.
@@ -30,9 +41,9 @@ bool socket_directory::fits_under(const std::filesystem::path& state_dir,
          sizeof(sockaddr_un::sun_path);
 }
 
-socket_directory::socket_directory(const std::filesystem::path& state_dir, size_t longest_task_name, bool shared) {
+socket_directory::socket_directory(const std::filesystem::path& state_dir, task_sockets tasks) {
   dir_ = state_dir / "notify";
-  if (!fits_under(state_dir, longest_task_name)) {
+  if (!fits_under(state_dir, tasks.longest_name)) {
     std::string tmpl = "/tmp/taskmux-notify-XXXXXX";
     if (!::mkdtemp(tmpl.data())) fail("unable to create a notify socket directory under /tmp");
     dir_ = tmpl;
@@ -41,7 +52,7 @@ socket_directory::socket_directory(const std::filesystem::path& state_dir, size_
     std::filesystem::remove_all(dir_, ec);  // sockets of an earlier run
     if (::mkdir(dir_.c_str(), 0700) != 0) fail("unable to create " + dir_.string());
   }
-  if (::chmod(dir_.c_str(), shared ? 0711 : 0700) != 0) fail("unable to chmod " + dir_.string());
+  if (::chmod(dir_.c_str(), tasks.shared ? 0711 : 0700) != 0) fail("unable to chmod " + dir_.string());
 }
 
 socket_directory::~socket_directory() {

@@ -13,7 +13,16 @@
 #include <string>
 #include <string_view>
 
+#include "config/model.hpp"
+
 namespace taskmux::notify {
+
+/// What socket_directory needs to know of a config's tasks.
+struct task_sockets {
+  size_t longest_name = 0;  ///< of the task names: the longest socket path
+  bool shared = false;      ///< a task runs as another user: its socket is chowned to it
+};
+task_sockets task_sockets_of(const config::config& c);
 
 /// The directory that holds the task sockets: `<state_dir>/notify`, only taskmux's user may
 /// enter it (0700; 0711 when some task runs as another user, whose socket is then chowned to
@@ -22,7 +31,7 @@ namespace taskmux::notify {
 class socket_directory {
  public:
   /// Throws std::system_error naming the directory.
-  socket_directory(const std::filesystem::path& state_dir, size_t longest_task_name, bool shared);
+  socket_directory(const std::filesystem::path& state_dir, task_sockets tasks);
   ~socket_directory();
   socket_directory(const socket_directory&) = delete;
   socket_directory& operator=(const socket_directory&) = delete;

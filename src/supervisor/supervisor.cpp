@@ -72,14 +72,8 @@ void supervisor::log(std::string_view level, std::string_view text) {
 }
 
 bool supervisor::open_notify_sockets() {
-  size_t longest = 0;
-  bool shared = false;
-  for (auto& t : cfg_.tasks) {
-    longest = std::max(longest, t.name.size());
-    shared = shared || t.user.has_value();
-  }
   try {
-    notify_dir_ = std::make_unique<notify::socket_directory>(cfg_.supervisor.state_dir, longest, shared);
+    notify_dir_ = std::make_unique<notify::socket_directory>(cfg_.supervisor.state_dir, notify::task_sockets_of(cfg_));
     for (auto& slot : tasks_) {
       slot.notify = std::make_unique<notify::listener>(
           loop_, notify_dir_->socket_for(slot.cfg->name),

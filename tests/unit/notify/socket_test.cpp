@@ -37,7 +37,7 @@ struct received {
 
 TEST_CASE("a datagram arrives with the sender's pid, and the receipt waits for the handler") {
   temp_dir t;
-  socket_directory dir(t.path, 8, false);
+  socket_directory dir(t.path, {8, false});
   auto path = dir.socket_for("web");
   struct stat st{};
   REQUIRE(::stat(path.parent_path().c_str(), &st) == 0);
@@ -58,7 +58,7 @@ TEST_CASE("a datagram arrives with the sender's pid, and the receipt waits for t
 
 TEST_CASE("oversized datagrams are marked truncated") {
   temp_dir t;
-  socket_directory dir(t.path, 8, false);
+  socket_directory dir(t.path, {8, false});
   boost::asio::io_context loop;
   std::vector<received> got;
   listener l(loop, dir.socket_for("big"), [&](const listener::datagram& d) { got.push_back({d.pid, std::string(d.payload), d.truncated}); });
@@ -82,7 +82,7 @@ TEST_CASE("a path too long for a unix socket falls back to a private directory")
   fs::create_directories(deep);
   fs::path used;
   {
-    socket_directory dir(deep, 20, false);
+    socket_directory dir(deep, {20, false});
     used = dir.socket_for(std::string(20, 'n'));
     CHECK(used.string().rfind("/tmp/taskmux-notify-", 0) == 0);
     CHECK(fs::exists(used.parent_path()));
