@@ -2,8 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string_view>
 
 #include "process/text_file.hpp"
@@ -49,6 +52,21 @@ std::optional<std::string> instance_mark(pid_t pid) {
     rest.remove_prefix(end + 1);
   }
   return std::nullopt;
+}
+
+std::vector<pid_t> marked_processes(std::string_view prefix) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    auto name = it->path().filename().string();
+    char* tail = nullptr;
+    long pid = std::strtol(name.c_str(), &tail, 10);
+    if (pid <= 0 || *tail || pid == ::getpid()) continue;
+    auto mark = instance_mark(static_cast<pid_t>(pid));
+    if (!mark || !mark->starts_with(prefix)) continue;
+    if (auto info = read_process(static_cast<pid_t>(pid)); info && info->state != 'Z') out.push_back(info->pid);
+  }
+  return out;
 }
 
 }  // namespace taskmux::process

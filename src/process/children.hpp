@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace taskmux::process {
@@ -24,6 +25,10 @@ std::optional<process_info> read_process(pid_t pid);
 /// Value of TASKMUX_INSTANCE in /proc/PID/environ (the environment the process was exec'ed
 /// with; a process that exec'ed with a cleared environment has none).
 std::optional<std::string> instance_mark(pid_t pid);
+
+/// Every live process (not a zombie) on the system whose instance mark starts with `prefix`,
+/// e.g. "5f0c2a/": the processes of one taskmux run. Reads /proc/*/environ.
+std::vector<pid_t> marked_processes(std::string_view prefix);
 
 /// The name of the environment variable that marks every process of an instance.
 inline constexpr const char* instance_mark_name = "TASKMUX_INSTANCE";

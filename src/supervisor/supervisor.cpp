@@ -15,6 +15,7 @@
 #include "process/signals.hpp"
 #include "process/spawn.hpp"
 #include "supervisor/depgraph.hpp"
+#include "supervisor/run_lock.hpp"
 
 extern char** environ;
 
@@ -179,6 +180,7 @@ int supervisor::run() {
     return 1;
   }
   open_cgroups();
+  take_run_lock();
   if (!spawner_.has_own_descriptors())
     log("info", "spawning with taskmux's own descriptor table (" + spawner_.shared_table_reason() +
                     "): each spawn copies every open descriptor, which grows with the number of instances");
@@ -198,6 +200,36 @@ void supervisor::close_output() {
   if (shutting_down_) deadline = std::max(shutdown_deadline_, clock::now() + std::chrono::milliseconds(500));
   out_.close(deadline);
   err_.close(deadline);
+}
+
+void supervisor::take_run_lock() {
+  std::string previous, why;
+  run_lock_ = run_lock::take(cfg_.supervisor.state_dir, run_id_, previous, why);
+  if (!why.empty()) log("warn", why);
+  if (!previous.empty()) stop_strays(previous);
+}
+
+// Without a cgroup (or beside one), what a killed run left is found by its instance mark: its
+// tasks' grandchildren, which PDEATHSIG does not reach. Before any task of this run starts:
+// they may hold the ports and files the new tasks need.
+void supervisor::stop_strays(const std::string& dead_run) {
+  auto prefix = dead_run + "/";
+  auto pids = process::marked_processes(prefix);
+  if (pids.empty()) return;
+  for (pid_t p : pids) {
+    ::kill(p, SIGTERM);
+    ::kill(p, SIGCONT);
+  }
+  auto until = std::chrono::steady_clock::now() + orphan_grace;
+  auto left = pids;
+  while (!left.empty() && std::chrono::steady_clock::now() < until) {
+    ::usleep(20'000);  // once, at start-up, before the loop runs
+    left = process::marked_processes(prefix);
+  }
+  for (pid_t p : left) ::kill(p, SIGKILL);
+  log("warn", "run " + dead_run + " of a taskmux that was killed left " + std::to_string(pids.size()) +
+                  " processes (" + process::instance_mark_name + "=" + prefix + "...): stopped them (SIGTERM" +
+                  (left.empty() ? ")" : ", then SIGKILL)"));
 }
 
 void supervisor::open_cgroups() {

@@ -99,6 +99,9 @@ class supervisor final : public host {
   void arm_signals();
   /// Turns cgroup tracking on when a child cgroup can be made; logs which way it went.
   void open_cgroups();
+  /// Takes `<state_dir>/run.lock`; stops what the run a killed taskmux named there left.
+  void take_run_lock();
+  void stop_strays(const std::string& dead_run);
   /// What a changed instance means for the others: dependents, the critical rule, shutdown.
   void after_change(instance& i);
   /// Handles the queued changes; one at a time, so a chain of them never recurses.
@@ -122,6 +125,7 @@ class supervisor final : public host {
   logs::output err_;
   logs::line_format format_;
   std::string run_id_;
+  std::unique_ptr<class run_lock> run_lock_;
   std::unique_ptr<process::cgroup_tree> cgroups_;  ///< before tasks_: instances go first
   std::vector<task_slot> tasks_;
   std::unordered_map<std::string_view, size_t> index_;  ///< task name -> tasks_ index

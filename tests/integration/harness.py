@@ -149,10 +149,12 @@ class Supervisor:
     """taskmux run on a config written into a fresh temp dir."""
 
     def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True, dir=None,
-                 pass_fds=(), umask=None, nofile=None):
+                 pass_fds=(), umask=None, nofile=None, no_cgroup=False):
         # `dir`: run in the dir of an earlier Supervisor (same state_dir, e.g. after a crash).
         # `umask`: taskmux's umask at start; `nofile`: its RLIMIT_NOFILE, soft and hard (taskmux
-        # raises the soft limit to the hard one, so only a hard limit holds it).
+        # raises the soft limit to the hard one, so only a hard limit holds it). `no_cgroup`: a
+        # mount namespace of its own with no cgroup2 mounted (tracking falls back to marks);
+        # `unshare` execs taskmux, so the process stays taskmux's.
         self.dir = Path(dir) if dir is not None else Path(tempfile.mkdtemp(prefix="taskmux-test-"))
         self.mark = "TEST_MARK=" + uuid.uuid4().hex
         self.socket = self.dir / "state" / "control.sock"
@@ -166,6 +168,9 @@ class Supervisor:
         cmd = [TASKMUX, "run", "-c", str(self.config)]
         if nofile is not None:
             cmd = ["prlimit", f"--nofile={nofile}:{nofile}", "--"] + cmd
+        if no_cgroup:
+            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   'mount -t tmpfs none /sys/fs/cgroup && exec "$@"', "sh"] + cmd
         if pid1:
             cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"] + cmd
         self.out, self.err = [], []

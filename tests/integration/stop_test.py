@@ -113,6 +113,33 @@ class StopTest(TaskmuxTest):
         else:
             self.assertIn("stopping 1 orphaned processes", sup.stderr())
 
+    def test_the_next_taskmux_stops_what_a_killed_one_left_by_its_instance_mark(self):
+        # No cgroup here: a grandchild of a taskmux killed with SIGKILL survives (PDEATHSIG
+        # reaches only its own children); the next taskmux on the same state_dir finds it by
+        # the dead run's instance mark.
+        pidfile = f"/tmp/taskmux-stray-{os.getpid()}-{time.monotonic_ns()}"
+        self.addCleanup(lambda: os.path.exists(pidfile) and os.unlink(pidfile))
+        body = f'[[task]]\nname = "leaky"\ncommand = {probe("setsid-child", 3600, pidfile)}\n'
+        first = self.start(body, no_cgroup=True)
+        stray = first.wait_for(lambda: read_pid(pidfile), what="grandchild pid")
+        first.wait_stderr("cgroup tracking off")
+        run1 = first.status()["run"]
+        first.proc.kill()
+        first.wait_exit()
+        time.sleep(0.2)
+        self.assertTrue(alive(stray), "it outlives a SIGKILL of its taskmux")
+        os.unlink(pidfile)
+        second = self.start(body, no_cgroup=True, dir=first.dir)
+        second.wait_stderr(f"run {run1} of a taskmux that was killed left 1 processes")
+        self.assertFalse(alive(stray))
+        self.assertIn("stopped them (SIGTERM, then SIGKILL)", second.stderr())
+        second.wait_for(lambda: read_pid(pidfile), what="the new run's grandchild")
+        second.signal(signal.SIGTERM)
+        self.assertEqual(second.wait_exit(20), 0)
+        third = self.start(body, no_cgroup=True, dir=first.dir)
+        third.wait_state("leaky", ("running", "ready"))
+        self.assertNotIn("of a taskmux that was killed", third.stderr(), "a clean exit leaves nothing to stop")
+
     def test_tasks_stop_in_reverse_dependency_order(self):
         sup = self.start(f'[[task]]\nname = "db"\ncommand = {probe("sleep", 3600)}\n\n'
                          f'[[task]]\nname = "app"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["db"]\n\n'
