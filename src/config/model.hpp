@@ -122,6 +122,7 @@ struct config {
   std::map<std::string, sftp_endpoint> sftp;
   std::vector<task> tasks;
 
+  /// A linear scan: for a few look-ups, not one per task (validate() indexes the tasks once).
   const task* find_task(std::string_view name) const;
 };
 

@@ -198,6 +198,7 @@ void read_tasks(table_reader& top, config& c, reader_context& ctx) {
     ctx.error(n->source(), "task must be written as [[task]] tables");
     return;
   }
+  c.tasks.reserve(tasks->size());
   for (auto& item : *tasks) {
     table_reader r(*item.as_table(), ctx);
     c.tasks.push_back(read_task(r, c));

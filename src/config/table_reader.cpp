@@ -8,8 +8,9 @@ namespace {
 /// Where the "${" at byte `offset` of a string node's value is written. The value can differ
 /// from its source (escapes, multi-line strings, non-ASCII text), so the k-th "${" of the value
 /// is found as the k-th "${" of the node's source text; columns count code points, as toml++'s do.
-toml::source_position reference_position(std::string_view text, const toml::node& n,
+toml::source_position reference_position(reader_context& ctx, const toml::node& n,
                                          std::string_view value, size_t offset) {
+  const std::string_view text = ctx.text;
   const auto region = n.source();
   toml::source_position fallback = region.begin;
   fallback.column += static_cast<toml::source_index>(offset + 1);  // +1: the opening quote
@@ -17,12 +18,8 @@ toml::source_position reference_position(std::string_view text, const toml::node
   for (size_t at = value.find("${"); at < offset; at = value.find("${", at + 2))
     ++nth;
 
-  size_t pos = 0;
-  for (toml::source_index line = 1; line < region.begin.line; ++line) {
-    pos = text.find('\n', pos);
-    if (pos == std::string_view::npos) return fallback;
-    ++pos;
-  }
+  size_t pos = ctx.line_start(region.begin.line);
+  if (pos >= text.size()) return fallback;
   toml::source_position here{region.begin.line, 1};
   auto step = [&] {
     auto c = static_cast<unsigned char>(text[pos]);
@@ -57,6 +54,17 @@ toml::source_position reference_position(std::string_view text, const toml::node
 void reader_context::error(const toml::source_region& where, std::string message) {
   problems.push_back({file, static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
                       std::move(message)});
+}
+
+size_t reader_context::line_start(size_t line) {
+  // Once per file, not per problem: a file with a problem on each of its many tables was read
+  // from its first line again for each one.
+  if (line_starts.empty()) {
+    line_starts.push_back(0);
+    for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1))
+      line_starts.push_back(at + 1);
+  }
+  return line >= 1 && line <= line_starts.size() ? line_starts[line - 1] : text.size();
 }
 
 const toml::node* table_reader::mark(const char* key) {
@@ -94,7 +102,7 @@ std::optional<std::string> table_reader::expand_node(const toml::node& n, std::s
   auto r = expand(s->get(), ctx_.env);
   if (auto* err = std::get_if<expand_error>(&r)) {
     auto where = n.source();
-    where.begin = reference_position(ctx_.text, n, s->get(), err->offset);
+    where.begin = reference_position(ctx_, n, s->get(), err->offset);
     ctx_.error(where, std::string(what) + ": " + err->message);
     return std::nullopt;
   }

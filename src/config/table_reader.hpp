@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <toml++/toml.h>
 
 #include "config/diagnostics.hpp"
@@ -26,6 +27,10 @@ struct reader_context {
   std::string_view text = {};       ///< the whole file, to place a problem inside a string
 
   void error(const toml::source_region&, std::string message);
+  /// Byte offset in `text` where 1-based `line` starts (text.size() past the last line).
+  size_t line_start(size_t line);
+
+  std::vector<size_t> line_starts = {};  ///< of `text`, filled by the first line_start()
 };
 
 class table_reader {

@@ -338,3 +338,33 @@ TEST_CASE("load: backoff.initial above the default max names both values") {
   CHECK(problem(std::string(web) + "backoff = { initial = \"1m\" }\n") ==
         "4:23: backoff.initial (1m) must not exceed backoff.max (30s)");
 }
+
+namespace {
+
+/// n tasks t0 -> t1 -> ... -> t(n-1), the last one depending on t0 again.
+std::string cycle_of(int n) {
+  std::string text;
+  for (int i = 0; i < n; ++i)
+    text += "[[task]]\nname = \"t" + std::to_string(i) + "\"\ncommand = \"x\"\ndepends_on = [\"t" +
+            std::to_string((i + 1) % n) + "\"]\n";
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("load: a short dependency cycle is named in full, at the depends_on that closes it") {
+  CHECK(problem(cycle_of(3)) == "12:14: dependency cycle: t0 -> t1 -> t2 -> t0");
+  CHECK(problem(cycle_of(8)) ==
+        "32:14: dependency cycle: t0 -> t1 -> t2 -> t3 -> t4 -> t5 -> t6 -> t7 -> t0");
+}
+
+TEST_CASE("load: a long dependency cycle names its length, its first tasks and its last") {
+  CHECK(problem(cycle_of(9)) ==
+        "36:14: dependency cycle of 9 tasks: t0 -> t1 -> t2 -> t3 -> ... -> t8 -> t0");
+}
+
+TEST_CASE(
+    "regression: a dependency cycle 40000 tasks long is one diagnostic, not a stack overflow") {
+  CHECK(problem(cycle_of(40'000)) ==
+        "160000:14: dependency cycle of 40000 tasks: t0 -> t1 -> t2 -> t3 -> ... -> t39999 -> t0");
+}
