@@ -140,27 +140,41 @@ std::optional<bool> table_reader::boolean(const char* key) {
 
 std::optional<duration> table_reader::duration_node(const toml::node& n, std::string_view what,
                                                     bool allow_zero) {
-  std::optional<duration> d;
+  std::variant<duration, duration_error> d = duration_error::malformed;
+  std::string written;  // as the config wrote it, for a duration that is too long
   if (auto* i = n.as_integer()) {
-    if (i->get() >= 0 && i->get() < 1'000'000'000) d = std::chrono::seconds(i->get());
+    constexpr auto max_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(max_duration).count();
+    if (i->get() > max_seconds)
+      d = duration_error::too_long;
+    else if (i->get() >= 0)
+      d = std::chrono::seconds(i->get());
+    written = std::to_string(i->get()) + " seconds";
   } else if (n.is_string()) {
     auto text = expand_node(n, what);
     if (!text) return std::nullopt;
-    d = parse_duration(*text);
+    d = parse_duration_or_error(*text);
+    written = "\"" + *text + "\"";
   } else {
     ctx_.error(n.source(), std::string(what) + " must be a duration such as \"10s\", not " + type_name(n));
     return std::nullopt;
   }
-  if (!d) {
-    ctx_.error(n.source(), std::string(what) +
-                               " is not a valid duration (use \"250ms\", \"10s\", \"5m\", \"1h\" or whole seconds)");
+  if (auto* e = std::get_if<duration_error>(&d)) {
+    if (*e == duration_error::too_long)
+      ctx_.error(n.source(), std::string(what) + " must be at most " +
+                                 format_duration(max_duration) + " (100 years), not " + written);
+    else
+      ctx_.error(
+          n.source(),
+          std::string(what) +
+              " is not a valid duration (use \"250ms\", \"10s\", \"5m\", \"1h\" or whole seconds)");
     return std::nullopt;
   }
-  if (!allow_zero && d->count() == 0) {
+  if (!allow_zero && std::get<duration>(d).count() == 0) {
     ctx_.error(n.source(), std::string(what) + " must be greater than zero");
     return std::nullopt;
   }
-  return d;
+  return std::get<duration>(d);
 }
 
 std::optional<duration> table_reader::positive_duration(const char* key, bool allow_zero) {

@@ -16,6 +16,8 @@ import unittest
 import uuid
 from pathlib import Path
 
+import harness
+
 REPO = Path(__file__).resolve().parents[2]
 TASKMUX = os.environ.get("TASKMUX_BIN", str(REPO / "build" / "taskmux"))
 FIXTURES = REPO / "tests" / "fixtures" / "config"
@@ -267,6 +269,27 @@ class ConfigFileTest(unittest.TestCase):
         r = taskmux("check", "-c", str(config), env=clean_env(TASKMUX_TEST_STOP="5 seconds"))
         self.assertEqual(r.returncode, 2)
         self.assertIn(f"{config}:5:16: stop_timeout is not a valid duration", r.stderr)
+
+
+class LongestDurationTest(harness.TaskmuxTest):
+    """The longest durations a config may give (876000h) work at run time: before the limit,
+    2562048h wrapped into a watchdog that fired after 2 ms and an `every` that ran thousands of
+    times a second (duration_above_100_years.toml: now rejected by check)."""
+
+    def test_a_100_year_watchdog_and_every_neither_fire_nor_repeat(self):
+        stamps = Path(tempfile.mkdtemp(prefix="taskmux-longest-")) / "stamps"
+        self.addCleanup(shutil.rmtree, stamps.parent, ignore_errors=True)
+        sup = self.start(f'[[task]]\nname = "watched"\nwatchdog = "876000h"\ncommand = {harness.probe("sleep", 3600)}\n\n'
+                         f'[[task]]\nname = "looped"\nevery = "876000h"\ncommand = {harness.probe("stamp", stamps, 0)}\n')
+        sup.wait_state("watched", ("running", "ready"))
+        sup.wait_state("looped", "waiting")
+        time.sleep(1.5)  # a wrapped timer fires within milliseconds
+        self.assertEqual([r["restarts"] for r in sup.rows("watched")], [0])
+        self.assertEqual([r["state"] for r in sup.rows("watched")], ["ready"])
+        self.assertNotIn("watchdog", sup.stderr())
+        self.assertEqual(len(stamps.read_text().splitlines()), 1, "the looped task ran more than once")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(), 0)
 
 
 def chain_config(n, *, cycle=False, reverse=False, mark=None):

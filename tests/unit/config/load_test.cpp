@@ -368,3 +368,18 @@ TEST_CASE(
   CHECK(problem(cycle_of(40'000)) ==
         "160000:14: dependency cycle of 40000 tasks: t0 -> t1 -> t2 -> t3 -> ... -> t39999 -> t0");
 }
+
+TEST_CASE("regression: a duration longer than 100 years is reported with the maximum") {
+  CHECK(problem(std::string(web) + "watchdog = \"2562048h\"\n") ==
+        "4:12: watchdog must be at most 876000h (100 years), not \"2562048h\"");
+  CHECK(problem(std::string(web) + "stop_timeout = 1000000000000\n") ==
+        "4:16: stop_timeout must be at most 876000h (100 years), not 1000000000000 seconds");
+}
+
+TEST_CASE("regression: whole seconds longer than 100 years are reported with the maximum") {
+  CHECK(problem(std::string(web) + "every = 9223372036854775807\n") ==
+        "4:9: every must be at most 876000h (100 years), not 9223372036854775807 seconds");
+  CHECK(problem(std::string(web) + "every = 3153600001\n") ==
+        "4:9: every must be at most 876000h (100 years), not 3153600001 seconds");
+  CHECK(loaded(std::string(web) + "every = 3153600000\n").tasks[0].every == 876'000h);
+}
