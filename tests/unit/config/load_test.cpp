@@ -383,3 +383,18 @@ TEST_CASE("regression: whole seconds longer than 100 years are reported with the
         "4:9: every must be at most 876000h (100 years), not 3153600001 seconds");
   CHECK(loaded(std::string(web) + "every = 3153600000\n").tasks[0].every == 876'000h);
 }
+
+TEST_CASE("regression: SIGSTOP is no stop_signal, by name or by number") {
+  for (auto* sig : {"\"STOP\"", "\"SIGSTOP\"", "\"19\"", "19"}) {
+    CAPTURE(sig);
+    CHECK(problem(std::string(web) + "stop_signal = " + sig + "\n") ==
+          "4:15: stop_signal SIGSTOP pauses a process, it cannot stop one; use \"TERM\", \"INT\", "
+          "\"QUIT\" or \"KILL\"");
+  }
+}
+
+TEST_CASE("load: KILL and WINCH are stop signals (Apache stops gracefully on WINCH)") {
+  CHECK(loaded(std::string(web) + "stop_signal = \"KILL\"\n").tasks[0].stop_signal == SIGKILL);
+  CHECK(loaded(std::string(web) + "stop_signal = \"WINCH\"\n").tasks[0].stop_signal == SIGWINCH);
+  CHECK(loaded(std::string(web) + "stop_signal = 28\n").tasks[0].stop_signal == SIGWINCH);
+}
