@@ -34,6 +34,10 @@ void read_env(table_reader& r, task& t) {
   if (!env) return;
   for (auto&& [key, value] : *env) {
     std::string k(key.str());
+    if (k.find('\0') != std::string::npos) {
+      r.context().error(key.source(), std::string("env name ") + nul_message);
+      continue;
+    }
     if (k.empty() || k.find('=') != std::string::npos) {
       r.context().error(key.source(), "env name \"" + k + "\" must not be empty or contain '='");
       continue;

@@ -106,7 +106,14 @@ std::optional<std::string> table_reader::expand_node(const toml::node& n, std::s
     ctx_.error(where, std::string(what) + ": " + err->message);
     return std::nullopt;
   }
-  return std::get<std::string>(std::move(r));
+  auto& value = std::get<std::string>(r);
+  // Config strings end up as C strings (argv, environment, paths, URLs), which would silently
+  // end at the NUL.
+  if (value.find('\0') != std::string::npos) {
+    ctx_.error(n.source(), std::string(what) + " " + nul_message);
+    return std::nullopt;
+  }
+  return std::move(value);
 }
 
 std::optional<std::string> table_reader::string(const char* key) {

@@ -18,6 +18,9 @@
 
 namespace taskmux::config {
 
+/// What is wrong with a string or key that holds a NUL character.
+inline constexpr const char* nul_message = "must not contain a NUL character (\\u0000)";
+
 /// Shared by all readers of one file.
 struct reader_context {
   std::string file;                 ///< as shown in diagnostics
@@ -51,7 +54,7 @@ class table_reader {
   const toml::table* table(const char* key);
   const toml::array* array(const char* key);
 
-  /// Expands ${VAR} in a string node's value; reports failures at the node.
+  /// Expands ${VAR} in a string node's value; reports failures, and a NUL character, at the node.
   std::optional<std::string> expand_node(const toml::node& n, std::string_view what);
   std::optional<duration> duration_node(const toml::node& n, std::string_view what, bool allow_zero);
 

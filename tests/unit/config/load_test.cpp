@@ -398,3 +398,24 @@ TEST_CASE("load: KILL and WINCH are stop signals (Apache stops gracefully on WIN
   CHECK(loaded(std::string(web) + "stop_signal = \"WINCH\"\n").tasks[0].stop_signal == SIGWINCH);
   CHECK(loaded(std::string(web) + "stop_signal = 28\n").tasks[0].stop_signal == SIGWINCH);
 }
+
+TEST_CASE(
+    "regression: a NUL character in a string that reaches exec or the environment is reported") {
+  const std::string nul = "must not contain a NUL character (\\u0000)";
+  CHECK(problem("[[task]]\nname = \"web\"\ncommand = \"serve\\u0000 --port 1\"\n") ==
+        "3:11: command " + nul);
+  CHECK(problem("[[task]]\nname = \"web\"\ncommand = [\"serve\", \"-\\u0000\"]\n") ==
+        "3:21: command element " + nul);
+  CHECK(problem(std::string(web) + "env = { \"A\\u0000\" = \"1\" }\n") == "4:9: env name " + nul);
+  CHECK(problem(std::string(web) + "env = { A = \"1\\u0000\" }\n") == "4:13: env.A " + nul);
+  CHECK(problem(std::string(web) + "workdir = \"/srv\\u0000\"\n") == "4:11: workdir " + nul);
+  CHECK(problem(std::string(web) + "user = \"root\\u0000\"\n") == "4:8: user " + nul);
+  CHECK(problem(std::string(web) + "ready = { exec = [\"ok\\u0000\"] }\n") ==
+        "4:19: exec element " + nul);
+}
+
+TEST_CASE("regression: a NUL character in any other config string is reported too") {
+  const std::string nul = "must not contain a NUL character (\\u0000)";
+  CHECK(problem("[supervisor]\nstate_dir = \"/var\\u0000\"\n") == "2:13: state_dir " + nul);
+  CHECK(problem("[reports]\nurl = \"amqp://h\\u0000/\"\n") == "2:7: url " + nul);
+}
