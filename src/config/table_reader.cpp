@@ -93,13 +93,14 @@ void table_reader::error(const char* key, std::string message) {
 
 void table_reader::error_here(std::string message) { ctx_.error(table_.source(), std::move(message)); }
 
-std::optional<std::string> table_reader::expand_node(const toml::node& n, std::string_view what) {
+std::optional<std::string> table_reader::expand_node(const toml::node& n, std::string_view what,
+                                                     const env_lookup* env) {
   auto* s = n.as_string();
   if (!s) {
     ctx_.error(n.source(), std::string(what) + " must be a string, not " + type_name(n));
     return std::nullopt;
   }
-  auto r = expand(s->get(), ctx_.env);
+  auto r = expand(s->get(), env ? *env : ctx_.env);
   if (auto* err = std::get_if<expand_error>(&r)) {
     auto where = n.source();
     where.begin = reference_position(ctx_, n, s->get(), err->offset);
@@ -119,6 +120,17 @@ std::optional<std::string> table_reader::expand_node(const toml::node& n, std::s
 std::optional<std::string> table_reader::string(const char* key) {
   auto* n = mark(key);
   return n ? expand_node(*n, key) : std::nullopt;
+}
+
+std::optional<std::string> table_reader::secret_string(const char* key,
+                                                       std::set<std::string>& vars) {
+  auto* n = mark(key);
+  if (!n) return std::nullopt;
+  const env_lookup recording = [&](const std::string& name) {
+    vars.insert(name);
+    return ctx_.env(name);
+  };
+  return expand_node(*n, key, &recording);
 }
 
 std::optional<int64_t> table_reader::integer(const char* key, int64_t min, int64_t max) {

@@ -45,6 +45,8 @@ class table_reader {
 
   /// Each accessor returns nothing when the key is absent or invalid (the latter is reported).
   std::optional<std::string> string(const char* key);  ///< ${VAR} expanded
+  /// string(), for a secret of taskmux's own: adds each VAR of its ${VAR}s to `vars`.
+  std::optional<std::string> secret_string(const char* key, std::set<std::string>& vars);
   std::optional<int64_t> integer(const char* key, int64_t min, int64_t max);
   std::optional<bool> boolean(const char* key);
   std::optional<duration> positive_duration(const char* key, bool allow_zero = false);
@@ -54,8 +56,10 @@ class table_reader {
   const toml::table* table(const char* key);
   const toml::array* array(const char* key);
 
-  /// Expands ${VAR} in a string node's value; reports failures, and a NUL character, at the node.
-  std::optional<std::string> expand_node(const toml::node& n, std::string_view what);
+  /// Expands ${VAR} in a string node's value (from `env`, else the context's); reports failures,
+  /// and a NUL character, at the node.
+  std::optional<std::string> expand_node(const toml::node& n, std::string_view what,
+                                         const env_lookup* env = nullptr);
   std::optional<duration> duration_node(const toml::node& n, std::string_view what, bool allow_zero);
 
   void error(const char* key, std::string message);  ///< at the key's value

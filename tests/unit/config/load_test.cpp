@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -418,4 +419,15 @@ TEST_CASE("regression: a NUL character in any other config string is reported to
   const std::string nul = "must not contain a NUL character (\\u0000)";
   CHECK(problem("[supervisor]\nstate_dir = \"/var\\u0000\"\n") == "2:13: state_dir " + nul);
   CHECK(problem("[reports]\nurl = \"amqp://h\\u0000/\"\n") == "2:7: url " + nul);
+}
+
+TEST_CASE("load: the variables behind reports.url, http.token and sftp passwords are secret") {
+  auto c = loaded(
+      "[reports]\nurl = \"${RABBIT_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}\"\n"
+      "[http]\ntoken = \"${APP_PORT}${TOKEN_SUFFIX:-}\"\n"
+      "[sftp.files]\nhost = \"${SFTP_HOST:-h}\"\nuser = \"u\"\npassword = \"${SFTP_PWD:-pw}\"\n"
+      "[sftp.other]\nhost = \"h\"\nuser = \"u\"\nidentity = \"${KEY_FILE:-id}\"\n"
+      "[[task]]\nname = \"web\"\ncommand = \"serve ${PORT:-80}\"\nenv = { X = \"${X_VAR:-x}\" }\n");
+  CHECK(c.secret_vars ==
+        std::set<std::string>{"APP_PORT", "RABBIT_URL", "SFTP_PWD", "TOKEN_SUFFIX"});
 }
