@@ -16,23 +16,32 @@ std::optional<double> unit_ms(std::string_view unit) {
 
 }  // namespace
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
+std::variant<std::chrono::milliseconds, duration_error> parse_duration_or_error(
+    std::string_view text) {
+  if (text.empty()) return duration_error::malformed;
   double total = 0;
   while (!text.empty()) {
     double number = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (ec != std::errc{} || number < 0 || std::isnan(number) || std::isinf(number)) return std::nullopt;
+    if (ec != std::errc{} || number < 0 || std::isnan(number) || std::isinf(number))
+      return duration_error::malformed;
     text.remove_prefix(end - text.data());
     size_t unit_len = 0;
     while (unit_len < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_len]))) ++unit_len;
     auto scale = unit_ms(text.substr(0, unit_len));
-    if (!scale) return std::nullopt;
+    if (!scale) return duration_error::malformed;
     total += number * *scale;
     text.remove_prefix(unit_len);
   }
-  if (total > 1e15) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<long long>(std::llround(total)));
+  // Compared as a double, before llround could overflow.
+  if (total > static_cast<double>(max_duration.count())) return duration_error::too_long;
+  return std::chrono::milliseconds(std::llround(total));
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  auto r = parse_duration_or_error(text);
+  if (auto* d = std::get_if<std::chrono::milliseconds>(&r)) return *d;
+  return std::nullopt;
 }
 
 std::string format_duration(std::chrono::milliseconds d) {

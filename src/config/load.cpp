@@ -62,7 +62,7 @@ void read_reports(table_reader r, config& c) {
   auto& rep = c.reports;
   if (auto b = r.one_of("backend", {"embedded", "amqp"}))
     rep.backend = *b == "amqp" ? report_backend::amqp : report_backend::embedded;
-  if (auto u = r.string("url")) {
+  if (auto u = r.secret_string("url", c.secret_vars)) {
     std::string why;
     if (!taskmux::reports::parse_amqp_url(*u, why)) r.error("url", why);
     rep.url = *u;
@@ -88,7 +88,7 @@ void read_http(table_reader r, config& c) {
     if (!is_host_port(*l)) r.error("listen", "listen \"" + *l + "\" must be HOST:PORT");
     h.listen = *l;
   }
-  if (auto t = r.string("token")) h.token = *t;
+  if (auto t = r.secret_string("token", c.secret_vars)) h.token = *t;
   c.http = h;
   r.finish();
 }
@@ -102,7 +102,7 @@ void read_sftp(table_reader r, const std::string& name, config& c) {
   if (auto p = r.integer("port", 1, 65535)) e.port = static_cast<int>(*p);
   if (auto u = r.string("user")) e.user = *u;
   else if (!r.has("user")) r.error_here("sftp." + name + ": missing required key 'user'");
-  e.password = r.string("password");
+  e.password = r.secret_string("password", c.secret_vars);
   e.identity = r.path("identity");
   if (!e.password && !e.identity && !r.has("password") && !r.has("identity"))
     r.error_here("sftp." + name + ": set 'password' or 'identity'");

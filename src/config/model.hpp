@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -121,7 +122,11 @@ struct config {
   std::optional<struct http> http;
   std::map<std::string, sftp_endpoint> sftp;
   std::vector<task> tasks;
+  /// Environment variables named by ${VAR} in taskmux's own secrets (reports.url, http.token,
+  /// sftp passwords): tasks do not inherit them, only get them through their own `env`.
+  std::set<std::string> secret_vars;
 
+  /// A linear scan: for a few look-ups, not one per task (validate() indexes the tasks once).
   const task* find_task(std::string_view name) const;
 };
 

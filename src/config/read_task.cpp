@@ -1,5 +1,6 @@
 #include "config/read_task.hpp"
 
+#include <csignal>
 #include <sstream>
 
 #include "config/duration.hpp"
@@ -33,6 +34,10 @@ void read_env(table_reader& r, task& t) {
   if (!env) return;
   for (auto&& [key, value] : *env) {
     std::string k(key.str());
+    if (k.find('\0') != std::string::npos) {
+      r.context().error(key.source(), std::string("env name ") + nul_message);
+      continue;
+    }
     if (k.empty() || k.find('=') != std::string::npos) {
       r.context().error(key.source(), "env name \"" + k + "\" must not be empty or contain '='");
       continue;
@@ -169,8 +174,15 @@ task read_task(table_reader& r, const config& c) {
     if (auto* i = n->as_integer()) sig = i->get() > 0 && i->get() < 65 ? std::optional<int>(i->get()) : std::nullopt;
     else if (auto s = r.expand_node(*n, "stop_signal")) sig = parse_signal(*s);
     else sig = 0;  // already reported
-    if (!sig) r.error("stop_signal", "stop_signal must name a signal such as \"TERM\", \"INT\" or \"QUIT\"");
-    else if (*sig) t.stop_signal = *sig;
+    if (!sig)
+      r.error("stop_signal",
+              "stop_signal must name a signal such as \"TERM\", \"INT\" or \"QUIT\"");
+    else if (*sig == SIGSTOP)  // cannot be caught: the task would hang until stop_timeout's SIGKILL
+      r.error("stop_signal",
+              "stop_signal SIGSTOP pauses a process, it cannot stop one; use \"TERM\", \"INT\", "
+              "\"QUIT\" or \"KILL\"");
+    else if (*sig)
+      t.stop_signal = *sig;
   }
   if (auto d = r.positive_duration("stop_timeout")) t.stop_timeout = *d;
   if (auto deps = r.string_array("depends_on", false)) t.depends_on = *deps;
@@ -198,6 +210,7 @@ void read_tasks(table_reader& top, config& c, reader_context& ctx) {
     ctx.error(n->source(), "task must be written as [[task]] tables");
     return;
   }
+  c.tasks.reserve(tasks->size());
   for (auto& item : *tasks) {
     table_reader r(*item.as_table(), ctx);
     c.tasks.push_back(read_task(r, c));

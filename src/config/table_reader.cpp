@@ -8,8 +8,9 @@ namespace {
 /// Where the "${" at byte `offset` of a string node's value is written. The value can differ
 /// from its source (escapes, multi-line strings, non-ASCII text), so the k-th "${" of the value
 /// is found as the k-th "${" of the node's source text; columns count code points, as toml++'s do.
-toml::source_position reference_position(std::string_view text, const toml::node& n,
+toml::source_position reference_position(reader_context& ctx, const toml::node& n,
                                          std::string_view value, size_t offset) {
+  const std::string_view text = ctx.text;
   const auto region = n.source();
   toml::source_position fallback = region.begin;
   fallback.column += static_cast<toml::source_index>(offset + 1);  // +1: the opening quote
@@ -17,12 +18,8 @@ toml::source_position reference_position(std::string_view text, const toml::node
   for (size_t at = value.find("${"); at < offset; at = value.find("${", at + 2))
     ++nth;
 
-  size_t pos = 0;
-  for (toml::source_index line = 1; line < region.begin.line; ++line) {
-    pos = text.find('\n', pos);
-    if (pos == std::string_view::npos) return fallback;
-    ++pos;
-  }
+  size_t pos = ctx.line_start(region.begin.line);
+  if (pos >= text.size()) return fallback;
   toml::source_position here{region.begin.line, 1};
   auto step = [&] {
     auto c = static_cast<unsigned char>(text[pos]);
@@ -59,6 +56,17 @@ void reader_context::error(const toml::source_region& where, std::string message
                       std::move(message)});
 }
 
+size_t reader_context::line_start(size_t line) {
+  // Once per file, not per problem: a file with a problem on each of its many tables was read
+  // from its first line again for each one.
+  if (line_starts.empty()) {
+    line_starts.push_back(0);
+    for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1))
+      line_starts.push_back(at + 1);
+  }
+  return line >= 1 && line <= line_starts.size() ? line_starts[line - 1] : text.size();
+}
+
 const toml::node* table_reader::mark(const char* key) {
   seen_.insert(key);
   return table_.get(key);
@@ -85,25 +93,44 @@ void table_reader::error(const char* key, std::string message) {
 
 void table_reader::error_here(std::string message) { ctx_.error(table_.source(), std::move(message)); }
 
-std::optional<std::string> table_reader::expand_node(const toml::node& n, std::string_view what) {
+std::optional<std::string> table_reader::expand_node(const toml::node& n, std::string_view what,
+                                                     const env_lookup* env) {
   auto* s = n.as_string();
   if (!s) {
     ctx_.error(n.source(), std::string(what) + " must be a string, not " + type_name(n));
     return std::nullopt;
   }
-  auto r = expand(s->get(), ctx_.env);
+  auto r = expand(s->get(), env ? *env : ctx_.env);
   if (auto* err = std::get_if<expand_error>(&r)) {
     auto where = n.source();
-    where.begin = reference_position(ctx_.text, n, s->get(), err->offset);
+    where.begin = reference_position(ctx_, n, s->get(), err->offset);
     ctx_.error(where, std::string(what) + ": " + err->message);
     return std::nullopt;
   }
-  return std::get<std::string>(std::move(r));
+  auto& value = std::get<std::string>(r);
+  // Config strings end up as C strings (argv, environment, paths, URLs), which would silently
+  // end at the NUL.
+  if (value.find('\0') != std::string::npos) {
+    ctx_.error(n.source(), std::string(what) + " " + nul_message);
+    return std::nullopt;
+  }
+  return std::move(value);
 }
 
 std::optional<std::string> table_reader::string(const char* key) {
   auto* n = mark(key);
   return n ? expand_node(*n, key) : std::nullopt;
+}
+
+std::optional<std::string> table_reader::secret_string(const char* key,
+                                                       std::set<std::string>& vars) {
+  auto* n = mark(key);
+  if (!n) return std::nullopt;
+  const env_lookup recording = [&](const std::string& name) {
+    vars.insert(name);
+    return ctx_.env(name);
+  };
+  return expand_node(*n, key, &recording);
 }
 
 std::optional<int64_t> table_reader::integer(const char* key, int64_t min, int64_t max) {
@@ -132,27 +159,41 @@ std::optional<bool> table_reader::boolean(const char* key) {
 
 std::optional<duration> table_reader::duration_node(const toml::node& n, std::string_view what,
                                                     bool allow_zero) {
-  std::optional<duration> d;
+  std::variant<duration, duration_error> d = duration_error::malformed;
+  std::string written;  // as the config wrote it, for a duration that is too long
   if (auto* i = n.as_integer()) {
-    if (i->get() >= 0 && i->get() < 1'000'000'000) d = std::chrono::seconds(i->get());
+    constexpr auto max_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(max_duration).count();
+    if (i->get() > max_seconds)
+      d = duration_error::too_long;
+    else if (i->get() >= 0)
+      d = std::chrono::seconds(i->get());
+    written = std::to_string(i->get()) + " seconds";
   } else if (n.is_string()) {
     auto text = expand_node(n, what);
     if (!text) return std::nullopt;
-    d = parse_duration(*text);
+    d = parse_duration_or_error(*text);
+    written = "\"" + *text + "\"";
   } else {
     ctx_.error(n.source(), std::string(what) + " must be a duration such as \"10s\", not " + type_name(n));
     return std::nullopt;
   }
-  if (!d) {
-    ctx_.error(n.source(), std::string(what) +
-                               " is not a valid duration (use \"250ms\", \"10s\", \"5m\", \"1h\" or whole seconds)");
+  if (auto* e = std::get_if<duration_error>(&d)) {
+    if (*e == duration_error::too_long)
+      ctx_.error(n.source(), std::string(what) + " must be at most " +
+                                 format_duration(max_duration) + " (100 years), not " + written);
+    else
+      ctx_.error(
+          n.source(),
+          std::string(what) +
+              " is not a valid duration (use \"250ms\", \"10s\", \"5m\", \"1h\" or whole seconds)");
     return std::nullopt;
   }
-  if (!allow_zero && d->count() == 0) {
+  if (!allow_zero && std::get<duration>(d).count() == 0) {
     ctx_.error(n.source(), std::string(what) + " must be greater than zero");
     return std::nullopt;
   }
-  return d;
+  return std::get<duration>(d);
 }
 
 std::optional<duration> table_reader::positive_duration(const char* key, bool allow_zero) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <toml++/toml.h>
 
 #include "config/diagnostics.hpp"
@@ -16,6 +17,9 @@
 #include "config/model.hpp"
 
 namespace taskmux::config {
+
+/// What is wrong with a string or key that holds a NUL character.
+inline constexpr const char* nul_message = "must not contain a NUL character (\\u0000)";
 
 /// Shared by all readers of one file.
 struct reader_context {
@@ -26,6 +30,10 @@ struct reader_context {
   std::string_view text = {};       ///< the whole file, to place a problem inside a string
 
   void error(const toml::source_region&, std::string message);
+  /// Byte offset in `text` where 1-based `line` starts (text.size() past the last line).
+  size_t line_start(size_t line);
+
+  std::vector<size_t> line_starts = {};  ///< of `text`, filled by the first line_start()
 };
 
 class table_reader {
@@ -37,6 +45,8 @@ class table_reader {
 
   /// Each accessor returns nothing when the key is absent or invalid (the latter is reported).
   std::optional<std::string> string(const char* key);  ///< ${VAR} expanded
+  /// string(), for a secret of taskmux's own: adds each VAR of its ${VAR}s to `vars`.
+  std::optional<std::string> secret_string(const char* key, std::set<std::string>& vars);
   std::optional<int64_t> integer(const char* key, int64_t min, int64_t max);
   std::optional<bool> boolean(const char* key);
   std::optional<duration> positive_duration(const char* key, bool allow_zero = false);
@@ -46,8 +56,10 @@ class table_reader {
   const toml::table* table(const char* key);
   const toml::array* array(const char* key);
 
-  /// Expands ${VAR} in a string node's value; reports failures at the node.
-  std::optional<std::string> expand_node(const toml::node& n, std::string_view what);
+  /// Expands ${VAR} in a string node's value (from `env`, else the context's); reports failures,
+  /// and a NUL character, at the node.
+  std::optional<std::string> expand_node(const toml::node& n, std::string_view what,
+                                         const env_lookup* env = nullptr);
   std::optional<duration> duration_node(const toml::node& n, std::string_view what, bool allow_zero);
 
   void error(const char* key, std::string message);  ///< at the key's value

@@ -3,8 +3,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <functional>
-#include <map>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <unordered_map>
 
 namespace taskmux::config {
 namespace {
@@ -22,8 +24,21 @@ toml::source_region where(const toml::table& task_table, std::string_view key) {
   return task_table.source();
 }
 
+/// Task index by name, built once: looking names up one by one in the task list made
+/// validation quadratic in the number of tasks.
+using task_index = std::unordered_map<std::string_view, size_t>;
+
+task_index index_tasks(const config& c) {
+  task_index index;
+  index.reserve(c.tasks.size());
+  for (size_t i = 0; i < c.tasks.size(); ++i)
+    index.emplace(c.tasks[i].name, i);
+  return index;
+}
+
 void check_names(const std::vector<const toml::table*>& tables, const config& c, reader_context& ctx) {
-  std::map<std::string, size_t> first;
+  std::unordered_map<std::string_view, size_t> first;
+  first.reserve(c.tasks.size());
   for (size_t i = 0; i < c.tasks.size(); ++i) {
     auto& t = c.tasks[i];
     if (t.name.empty()) continue;
@@ -40,14 +55,16 @@ void check_names(const std::vector<const toml::table*>& tables, const config& c,
   }
 }
 
-void check_references(const std::vector<const toml::table*>& tables, const config& c, reader_context& ctx) {
+void check_references(const std::vector<const toml::table*>& tables, const config& c,
+                      const task_index& index, reader_context& ctx) {
   for (size_t i = 0; i < c.tasks.size(); ++i) {
     auto& t = c.tasks[i];
     if (auto* deps = tables[i]->get_as<toml::array>("depends_on")) {
       for (size_t d = 0; d < t.depends_on.size() && d < deps->size(); ++d) {
         auto& dep = t.depends_on[d];
         if (dep == t.name) ctx.error((*deps)[d].source(), "task \"" + t.name + "\" depends on itself");
-        else if (!c.find_task(dep)) ctx.error((*deps)[d].source(), "depends_on: unknown task \"" + dep + "\"");
+        else if (!index.contains(dep))
+          ctx.error((*deps)[d].source(), "depends_on: unknown task \"" + dep + "\"");
       }
     }
     auto check_sftp = [&](const std::optional<channel>& ch, const char* key) {
@@ -61,33 +78,64 @@ void check_references(const std::vector<const toml::table*>& tables, const confi
   }
 }
 
-void check_cycles(const std::vector<const toml::table*>& tables, const config& c, reader_context& ctx) {
-  enum class mark { unvisited, active, done };
-  std::map<std::string, mark> marks;
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < c.tasks.size(); ++i) index.emplace(c.tasks[i].name, i);
-  std::vector<std::string> path;
-  std::function<void(size_t)> visit = [&](size_t i) {
-    auto& t = c.tasks[i];
-    marks[t.name] = mark::active;
-    path.push_back(t.name);
-    for (auto& dep : t.depends_on) {
+/// "a -> b -> c -> a"; a cycle longer than `shown_in_full` keeps its first tasks and its last,
+/// so that a cycle through thousands of tasks stays one readable line.
+std::string describe_cycle(const config& c, std::span<const size_t> cycle) {
+  constexpr size_t shown_in_full = 8, shown_first = 4;
+  const auto& first = c.tasks[cycle.front()].name;
+  if (cycle.size() <= shown_in_full) {
+    std::string text = "dependency cycle: ";
+    for (size_t i : cycle)
+      text += c.tasks[i].name + " -> ";
+    return text + first;
+  }
+  std::string text = "dependency cycle of " + std::to_string(cycle.size()) + " tasks: ";
+  for (size_t i : cycle.first(shown_first))
+    text += c.tasks[i].name + " -> ";
+  return text + "... -> " + c.tasks[cycle.back()].name + " -> " + first;
+}
+
+/// Depth-first search with a stack of its own (recursion overflowed the thread's stack on a
+/// chain ~31,000 tasks deep); each back edge is one cycle, reported where it closes.
+void check_cycles(const std::vector<const toml::table*>& tables, const config& c,
+                  const task_index& index, reader_context& ctx) {
+  constexpr size_t unvisited = SIZE_MAX, done = SIZE_MAX - 1;
+  // For a task on the path: its position there; else unvisited or done.
+  std::vector<size_t> state(c.tasks.size(), unvisited);
+  struct frame {
+    size_t task;
+    size_t next_dep = 0;
+  };
+  std::vector<frame> stack;
+  std::vector<size_t> path;  // the tasks of `stack`, for describe_cycle
+  for (size_t root = 0; root < c.tasks.size(); ++root) {
+    if (state[root] != unvisited) continue;
+    state[root] = 0;
+    stack.push_back({root});
+    path.push_back(root);
+    while (!stack.empty()) {
+      auto& top = stack.back();
+      auto& t = c.tasks[top.task];
+      if (top.next_dep == t.depends_on.size()) {
+        state[top.task] = done;
+        stack.pop_back();
+        path.pop_back();
+        continue;
+      }
+      const auto& dep = t.depends_on[top.next_dep++];
       auto it = index.find(dep);
       if (it == index.end() || dep == t.name) continue;
-      if (marks[dep] == mark::active) {
-        std::string cycle;
-        auto start = std::find(path.begin(), path.end(), dep);
-        for (auto p = start; p != path.end(); ++p) cycle += *p + " -> ";
-        ctx.error(where(*tables[i], "depends_on"), "dependency cycle: " + cycle + dep);
-      } else if (marks[dep] == mark::unvisited) {
-        visit(it->second);
+      size_t d = it->second;
+      if (state[d] == unvisited) {
+        state[d] = path.size();
+        stack.push_back({d});
+        path.push_back(d);
+      } else if (state[d] != done) {
+        ctx.error(where(*tables[top.task], "depends_on"),
+                  describe_cycle(c, std::span(path).subspan(state[d])));
       }
     }
-    path.pop_back();
-    marks[t.name] = mark::done;
-  };
-  for (size_t i = 0; i < c.tasks.size(); ++i)
-    if (marks[c.tasks[i].name] == mark::unvisited) visit(i);
+  }
 }
 
 void check_task_rules(const std::vector<const toml::table*>& tables, const config& c, reader_context& ctx) {
@@ -122,9 +170,10 @@ void validate(const toml::table& root, const config& c, reader_context& ctx) {
   if (arr)
     for (auto& n : *arr) tables.push_back(n.as_table());
   if (tables.size() != c.tasks.size()) return;
+  auto index = index_tasks(c);
   check_names(tables, c, ctx);
-  check_references(tables, c, ctx);
-  check_cycles(tables, c, ctx);
+  check_references(tables, c, index, ctx);
+  check_cycles(tables, c, index, ctx);
   check_task_rules(tables, c, ctx);
 }
 

@@ -19,7 +19,10 @@ std::chrono::milliseconds backoff_delay(const config::backoff& b, int attempt, d
   double base = static_cast<double>(b.initial.count()) * std::pow(2.0, std::min(attempt - 1, 40));
   base = std::min(base, static_cast<double>(b.max.count()));
   jitter = std::clamp(jitter, -1.0, 1.0);
-  return std::chrono::milliseconds(static_cast<long long>(std::llround(base * (1.0 + 0.2 * jitter))));
+  // A config's max is at most 100 years; a larger one (not from a config) saturates rather than
+  // overflowing llround into a negative delay.
+  double delay = std::min(base * (1.0 + 0.2 * jitter), 0x1p62);
+  return std::chrono::milliseconds(std::llround(delay));
 }
 
 bool start_history::would_exceed(const config::start_limit& limit, clock::time_point now) {

@@ -15,7 +15,8 @@ using clock = std::chrono::steady_clock;
 bool wants_restart(config::restart_policy, bool run_failed);
 
 /// Backoff before restart number `attempt` (1 = first restart): initial * 2^(attempt-1), capped
-/// at max, then scaled by (1 + 0.2 * jitter) with jitter in [-1, 1]; never above max * 1.2.
+/// at max, then scaled by (1 + 0.2 * jitter) with jitter in [-1, 1]; never above max * 1.2 nor
+/// 2^62 ms.
 std::chrono::milliseconds backoff_delay(const config::backoff&, int attempt, double jitter);
 
 /// Start times within the last `interval`; `record` returns whether one more start is allowed.

@@ -107,6 +107,9 @@ std::shared_ptr<const std::vector<std::string>> supervisor::task_env(const confi
   // taskmux's own, from a service manager above it
   for (auto* own : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "TASK_INSTANCE", process::instance_mark_name})
     env.erase(own);
+  // taskmux's secrets (a broker password...) reach a task only when its own `env` names them.
+  for (auto& secret : cfg_.secret_vars)
+    env.erase(secret);
   env.emplace("PYTHONUNBUFFERED", "1");
   for (auto& [k, v] : t.env) env[k] = v;
   env["TASK_NAME"] = t.name;

@@ -16,6 +16,8 @@ import unittest
 import uuid
 from pathlib import Path
 
+import harness
+
 REPO = Path(__file__).resolve().parents[2]
 TASKMUX = os.environ.get("TASKMUX_BIN", str(REPO / "build" / "taskmux"))
 FIXTURES = REPO / "tests" / "fixtures" / "config"
@@ -267,6 +269,97 @@ class ConfigFileTest(unittest.TestCase):
         r = taskmux("check", "-c", str(config), env=clean_env(TASKMUX_TEST_STOP="5 seconds"))
         self.assertEqual(r.returncode, 2)
         self.assertIn(f"{config}:5:16: stop_timeout is not a valid duration", r.stderr)
+
+
+class LongestDurationTest(harness.TaskmuxTest):
+    """The longest durations a config may give (876000h) work at run time: before the limit,
+    2562048h wrapped into a watchdog that fired after 2 ms and an `every` that ran thousands of
+    times a second (duration_above_100_years.toml: now rejected by check)."""
+
+    def test_a_100_year_watchdog_and_every_neither_fire_nor_repeat(self):
+        stamps = Path(tempfile.mkdtemp(prefix="taskmux-longest-")) / "stamps"
+        self.addCleanup(shutil.rmtree, stamps.parent, ignore_errors=True)
+        sup = self.start(f'[[task]]\nname = "watched"\nwatchdog = "876000h"\ncommand = {harness.probe("sleep", 3600)}\n\n'
+                         f'[[task]]\nname = "looped"\nevery = "876000h"\ncommand = {harness.probe("stamp", stamps, 0)}\n')
+        sup.wait_state("watched", ("running", "ready"))
+        sup.wait_state("looped", "waiting")
+        time.sleep(1.5)  # a wrapped timer fires within milliseconds
+        self.assertEqual([r["restarts"] for r in sup.rows("watched")], [0])
+        self.assertEqual([r["state"] for r in sup.rows("watched")], ["ready"])
+        self.assertNotIn("watchdog", sup.stderr())
+        self.assertEqual(len(stamps.read_text().splitlines()), 1, "the looped task ran more than once")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(), 0)
+
+
+def chain_config(n, *, cycle=False, reverse=False, mark=None):
+    """n tasks in one depends_on chain: t0 -> t1 -> ... -> t(n-1), closed back to t0 with `cycle`
+    (the depends_on of the last task closes it, on its last line); `reverse` writes t(n-1) first.
+    Each task is `sleep 60`, with `mark` (NAME=VALUE) in its env when given."""
+    env = f'env = {{ {mark.split("=")[0]} = "{mark.split("=")[1]}" }}\n' if mark else ""
+    parts = []
+    for i in (reversed(range(n)) if reverse else range(n)):
+        dep = f"t{i + 1}" if i + 1 < n else ("t0" if cycle else None)
+        parts.append(f'[[task]]\nname = "t{i}"\ncommand = ["sleep", "60"]\n{env}'
+                     + (f'depends_on = ["{dep}"]\n' if dep else "") + "\n")
+    return "".join(parts)
+
+
+class LargeConfigTest(unittest.TestCase):
+    """Configs far larger than any real one: checked in linear time, never a crash (the cycle check
+    once recursed once per task and overflowed the stack about 31,000 tasks deep)."""
+
+    # A 100k-task chain takes about 2 s here (RelWithDebInfo), 10 s under ASan; it took 34 s
+    # (quadratic) or crashed before. The bound leaves room for a busy machine.
+    BOUND_S = 30.0
+
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="taskmux-large-config-test-"))
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def timed_check(self, body, name="config.toml", command="check"):
+        config = self.dir / name
+        config.write_text(body)
+        started = time.monotonic()
+        r = taskmux(command, "-c", str(config), timeout=120)
+        return config, r, time.monotonic() - started
+
+    def test_a_100000_task_dependency_chain_passes_the_check_in_bounded_time(self):
+        # Written first task first, the search goes 100,000 tasks deep.
+        config, r, took = self.timed_check(chain_config(100_000))
+        self.assertEqual(r.returncode, 0, f"exit code {r.returncode}; stderr: {r.stderr[-2000:]}")
+        self.assertEqual(r.stdout, f"{config}: OK (100000 tasks, 100000 instances)\n")
+        self.assertLess(took, self.BOUND_S, "check of a 100k-task chain took too long")
+
+    def test_checking_grows_linearly_with_the_number_of_tasks(self):
+        # A quadratic step makes 8 times the tasks cost about 64 times as much (before: 92).
+        _, small, small_s = self.timed_check(chain_config(12_500, reverse=True), "small.toml")
+        _, large, large_s = self.timed_check(chain_config(100_000, reverse=True), "large.toml")
+        self.assertEqual((small.returncode, large.returncode), (0, 0), small.stderr + large.stderr)
+        self.assertLess(large_s, self.BOUND_S, "check of a 100k-task chain took too long")
+        self.assertLess(large_s, 24 * max(small_s, 0.05), f"12.5k tasks: {small_s:.2f}s, 100k tasks: {large_s:.2f}s")
+
+    def test_100000_unset_variables_are_each_reported_where_they_are_written_in_bounded_time(self):
+        # Each place was found by reading the file from its first line again (20,000: 16 s).
+        body = "".join(f'[[task]]\nname = "t{i}"\ncommand = "run ${{TASKMUX_TEST_UNSET}}"\n\n'
+                       for i in range(100_000))
+        config, r, took = self.timed_check(body)
+        self.assertEqual(r.returncode, 2, r.stderr[-2000:])
+        got = diagnostic_lines(r.stderr, str(config))
+        self.assertEqual(len(got), 100_000)
+        self.assertTrue(got[-1].startswith(f"{config}:399999:16: command: environment variable TASKMUX_TEST_UNSET"),
+                        got[-1])
+        self.assertLess(took, self.BOUND_S)
+
+    def test_run_on_a_40000_task_dependency_cycle_exits_2_and_starts_nothing(self):
+        mark = "TASKMUX_LARGE_CONFIG_TEST_MARK=" + uuid.uuid4().hex
+        body = f'[supervisor]\nstate_dir = "state"\n\n' + chain_config(40_000, cycle=True, mark=mark)
+        config, r, _ = self.timed_check(body, command="run")
+        self.assertEqual(r.returncode, 2, f"exit code {r.returncode}; stderr: {r.stderr[-2000:]}")
+        self.assertIn(": dependency cycle of 40000 tasks: ", r.stderr)
+        self.assertIn(f"{config}: 1 problem; nothing was started", r.stderr)
+        self.assertEqual(processes_with_env(mark), [], "a task of the broken config is alive")
+        self.assertFalse((self.dir / "state" / "control.sock").exists())
 
 
 if __name__ == "__main__":

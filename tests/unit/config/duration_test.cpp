@@ -5,14 +5,18 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "config/duration.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using taskmux::config::duration_error;
 using taskmux::config::format_duration;
+using taskmux::config::max_duration;
 using taskmux::config::parse_duration;
+using taskmux::config::parse_duration_or_error;
 
 std::optional<std::chrono::milliseconds> ms(std::chrono::milliseconds d) {
   return d;
@@ -130,4 +134,33 @@ TEST_CASE("duration: what format_duration writes, parse_duration reads back to t
     CAPTURE(d.count());
     CHECK(parse_duration(format_duration(d)) == ms(d));
   }
+}
+
+TEST_CASE("duration: the longest duration accepted is 100 years, 876000h") {
+  CHECK(max_duration == std::chrono::hours(876'000));
+  CHECK(parse_duration("876000h") == ms(max_duration));
+  CHECK(parse_duration("875999h59m59s999ms") == ms(max_duration - 1ms));
+  CHECK(format_duration(max_duration) == "876000h");
+}
+
+TEST_CASE("regression: a duration longer than 100 years is rejected, not wrapped at run time") {
+  CHECK_FALSE(parse_duration("876000h1ms"));
+  CHECK_FALSE(parse_duration("2562048h"));  // 2^63 ns: wrapped to a 2 ms watchdog
+  CHECK_FALSE(parse_duration("1000000000000s"));
+  CHECK_FALSE(parse_duration("1e20h"));
+}
+
+TEST_CASE("duration: a well-formed duration that is too long is told apart from a malformed one") {
+  CHECK(std::get<duration_error>(parse_duration_or_error("2562048h")) == duration_error::too_long);
+  CHECK(std::get<duration_error>(parse_duration_or_error("1e20h")) == duration_error::too_long);
+  CHECK(std::get<duration_error>(parse_duration_or_error("10 s")) == duration_error::malformed);
+  CHECK(std::get<duration_error>(parse_duration_or_error("-5s")) == duration_error::malformed);
+  CHECK(std::get<std::chrono::milliseconds>(parse_duration_or_error("1h30m")) == 5400s);
+}
+
+TEST_CASE(
+    "duration: steady_clock's now() plus the longest duration, and 20% jitter, cannot overflow") {
+  using tick = std::chrono::steady_clock::duration;
+  // With 146 years of uptime to spare.
+  CHECK(tick(max_duration) / 5 * 6 < tick::max() / 2);
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -337,4 +338,96 @@ TEST_CASE("regression: a stop_signal with trailing characters is not a signal nu
 TEST_CASE("load: backoff.initial above the default max names both values") {
   CHECK(problem(std::string(web) + "backoff = { initial = \"1m\" }\n") ==
         "4:23: backoff.initial (1m) must not exceed backoff.max (30s)");
+}
+
+namespace {
+
+/// n tasks t0 -> t1 -> ... -> t(n-1), the last one depending on t0 again.
+std::string cycle_of(int n) {
+  std::string text;
+  for (int i = 0; i < n; ++i)
+    text += "[[task]]\nname = \"t" + std::to_string(i) + "\"\ncommand = \"x\"\ndepends_on = [\"t" +
+            std::to_string((i + 1) % n) + "\"]\n";
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("load: a short dependency cycle is named in full, at the depends_on that closes it") {
+  CHECK(problem(cycle_of(3)) == "12:14: dependency cycle: t0 -> t1 -> t2 -> t0");
+  CHECK(problem(cycle_of(8)) ==
+        "32:14: dependency cycle: t0 -> t1 -> t2 -> t3 -> t4 -> t5 -> t6 -> t7 -> t0");
+}
+
+TEST_CASE("load: a long dependency cycle names its length, its first tasks and its last") {
+  CHECK(problem(cycle_of(9)) ==
+        "36:14: dependency cycle of 9 tasks: t0 -> t1 -> t2 -> t3 -> ... -> t8 -> t0");
+}
+
+TEST_CASE(
+    "regression: a dependency cycle 40000 tasks long is one diagnostic, not a stack overflow") {
+  CHECK(problem(cycle_of(40'000)) ==
+        "160000:14: dependency cycle of 40000 tasks: t0 -> t1 -> t2 -> t3 -> ... -> t39999 -> t0");
+}
+
+TEST_CASE("regression: a duration longer than 100 years is reported with the maximum") {
+  CHECK(problem(std::string(web) + "watchdog = \"2562048h\"\n") ==
+        "4:12: watchdog must be at most 876000h (100 years), not \"2562048h\"");
+  CHECK(problem(std::string(web) + "stop_timeout = 1000000000000\n") ==
+        "4:16: stop_timeout must be at most 876000h (100 years), not 1000000000000 seconds");
+}
+
+TEST_CASE("regression: whole seconds longer than 100 years are reported with the maximum") {
+  CHECK(problem(std::string(web) + "every = 9223372036854775807\n") ==
+        "4:9: every must be at most 876000h (100 years), not 9223372036854775807 seconds");
+  CHECK(problem(std::string(web) + "every = 3153600001\n") ==
+        "4:9: every must be at most 876000h (100 years), not 3153600001 seconds");
+  CHECK(loaded(std::string(web) + "every = 3153600000\n").tasks[0].every == 876'000h);
+}
+
+TEST_CASE("regression: SIGSTOP is no stop_signal, by name or by number") {
+  for (auto* sig : {"\"STOP\"", "\"SIGSTOP\"", "\"19\"", "19"}) {
+    CAPTURE(sig);
+    CHECK(problem(std::string(web) + "stop_signal = " + sig + "\n") ==
+          "4:15: stop_signal SIGSTOP pauses a process, it cannot stop one; use \"TERM\", \"INT\", "
+          "\"QUIT\" or \"KILL\"");
+  }
+}
+
+TEST_CASE("load: KILL and WINCH are stop signals (Apache stops gracefully on WINCH)") {
+  CHECK(loaded(std::string(web) + "stop_signal = \"KILL\"\n").tasks[0].stop_signal == SIGKILL);
+  CHECK(loaded(std::string(web) + "stop_signal = \"WINCH\"\n").tasks[0].stop_signal == SIGWINCH);
+  CHECK(loaded(std::string(web) + "stop_signal = 28\n").tasks[0].stop_signal == SIGWINCH);
+}
+
+TEST_CASE(
+    "regression: a NUL character in a string that reaches exec or the environment is reported") {
+  const std::string nul = "must not contain a NUL character (\\u0000)";
+  CHECK(problem("[[task]]\nname = \"web\"\ncommand = \"serve\\u0000 --port 1\"\n") ==
+        "3:11: command " + nul);
+  CHECK(problem("[[task]]\nname = \"web\"\ncommand = [\"serve\", \"-\\u0000\"]\n") ==
+        "3:21: command element " + nul);
+  CHECK(problem(std::string(web) + "env = { \"A\\u0000\" = \"1\" }\n") == "4:9: env name " + nul);
+  CHECK(problem(std::string(web) + "env = { A = \"1\\u0000\" }\n") == "4:13: env.A " + nul);
+  CHECK(problem(std::string(web) + "workdir = \"/srv\\u0000\"\n") == "4:11: workdir " + nul);
+  CHECK(problem(std::string(web) + "user = \"root\\u0000\"\n") == "4:8: user " + nul);
+  CHECK(problem(std::string(web) + "ready = { exec = [\"ok\\u0000\"] }\n") ==
+        "4:19: exec element " + nul);
+}
+
+TEST_CASE("regression: a NUL character in any other config string is reported too") {
+  const std::string nul = "must not contain a NUL character (\\u0000)";
+  CHECK(problem("[supervisor]\nstate_dir = \"/var\\u0000\"\n") == "2:13: state_dir " + nul);
+  CHECK(problem("[reports]\nurl = \"amqp://h\\u0000/\"\n") == "2:7: url " + nul);
+}
+
+TEST_CASE("load: the variables behind reports.url, http.token and sftp passwords are secret") {
+  auto c = loaded(
+      "[reports]\nurl = \"${RABBIT_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}\"\n"
+      "[http]\ntoken = \"${APP_PORT}${TOKEN_SUFFIX:-}\"\n"
+      "[sftp.files]\nhost = \"${SFTP_HOST:-h}\"\nuser = \"u\"\npassword = \"${SFTP_PWD:-pw}\"\n"
+      "[sftp.other]\nhost = \"h\"\nuser = \"u\"\nidentity = \"${KEY_FILE:-id}\"\n"
+      "[[task]]\nname = \"web\"\ncommand = \"serve ${PORT:-80}\"\nenv = { X = \"${X_VAR:-x}\" }\n");
+  CHECK(c.secret_vars ==
+        std::set<std::string>{"APP_PORT", "RABBIT_URL", "SFTP_PWD", "TOKEN_SUFFIX"});
 }

@@ -56,6 +56,17 @@ TEST_CASE("restart policy: a huge attempt number stays at max without overflow")
   CHECK(backoff_delay(b, std::numeric_limits<int>::max(), 0.0) == 30s);
 }
 
+TEST_CASE("regression: the largest backoff with the largest jitter is not negative") {
+  auto longest = std::chrono::duration_cast<milliseconds>(std::chrono::hours(876'000));
+  CHECK(backoff_delay(backoff_of(longest, longest), 100, 1.0) == longest * 6 / 5);
+  const auto huge = milliseconds::max();
+  for (double jitter : {-1.0, 0.0, 1.0}) {
+    CAPTURE(jitter);
+    CHECK(backoff_delay(backoff_of(huge, huge), 1, jitter) > 0ms);
+    CHECK(backoff_delay(backoff_of(1ms, huge), std::numeric_limits<int>::max(), jitter) > 0ms);
+  }
+}
+
 TEST_CASE("restart policy: jitter moves the delay by at most 20% either way") {
   auto b = backoff_of(100ms, 30s);
   CHECK(backoff_delay(b, 1, -1.0) == 80ms);
