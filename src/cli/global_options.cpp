@@ -29,7 +29,7 @@ std::optional<config::config> load_or_report(const std::string& path) {
   if (!result.problems.empty())
     std::cerr << path << ": " << result.problems.size() << (result.problems.size() == 1 ? " problem" : " problems")
               << "; nothing was started\n";
-  return result.value;
+  return std::move(result.value);
 }
 
 }  // namespace taskmux::cli

@@ -16,6 +16,13 @@
 namespace taskmux::process {
 namespace {
 
+/// Closes a descriptor of the spawner's own table. A raw syscall: ThreadSanitizer keeps one
+/// descriptor table per process and would take this for a race with the loop's descriptor of
+/// the same number (it cannot see unshare(CLONE_FILES)).
+void close_own(int fd) {
+  if (fd >= 0) ::syscall(SYS_close, fd);
+}
+
 /// A pidfd of taskmux that can fetch descriptors from taskmux's main table, or -1 with `why`.
 int open_fetching_pidfd(std::string& why) {
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
@@ -136,8 +143,8 @@ void spawner::run(int pidfd) {
     }
   }
   if (own_table_) {
-    ::close(pidfd_);
-    if (dev_null_ >= 0) ::close(dev_null_);
+    close_own(pidfd_);
+    close_own(dev_null_);
   }
 }
 
@@ -158,8 +165,7 @@ spawn_result spawner::spawn_from_own_table(spawn_request req) {
     req.stdin_fd = dev_null_;
     result = spawn(req);
   }
-  for (int fd : fetched)
-    if (fd >= 0) ::close(fd);
+  for (int fd : fetched) close_own(fd);
   return result;
 }
 
