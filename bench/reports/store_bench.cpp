@@ -37,7 +37,7 @@ run_result run(const std::filesystem::path& dir, uint64_t n, double rate) {
   // Post times in ns since start, shared with the sampler (hence atomics).
   std::vector<std::atomic<int64_t>> posted(n);
   std::atomic<uint64_t> posted_count{0};
-  store_writer w(store(store::file_in(dir)), store_writer::target::queues, 10'000,
+  store_writer w(store::file_in(dir), store_writer::target::queues, 10'000,
                  [](std::string_view, std::string text) { std::fprintf(stderr, "%s\n", text.c_str()); });
   auto start = clock_type::now();
   auto since_start = [start] { return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - start).count(); };

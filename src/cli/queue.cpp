@@ -26,13 +26,14 @@ struct queue_options {
 };
 
 /// Every queue command: the store of the config's state_dir, errors made readable.
-exit_code with_store(const global_options& g, const std::function<exit_code(reports::store&)>& body) {
+exit_code with_store(const global_options& g,
+                     const std::function<exit_code(reports::store&, const config::config&)>& body) {
   auto cfg = load_or_report(g.config_path());
   if (!cfg) return exit_code::usage;
   try {
     std::filesystem::create_directories(cfg->supervisor.state_dir);
     reports::store s(reports::store::file_in(cfg->supervisor.state_dir));
-    return body(s);
+    return body(s, *cfg);
   } catch (const std::exception& e) {
     std::cerr << "taskmux: " << e.what() << "\n";
     return exit_code::failure;
@@ -81,13 +82,14 @@ exit_code tail(reports::store& s, const queue_options& o) {
   }
 }
 
-exit_code push(reports::store& s, const queue_options& o) {
+/// Held to `retain` like the supervisor's own reports: a queue fed by hand does not grow past it.
+exit_code push(reports::store& s, const queue_options& o, int retain) {
   std::string body = o.message;
   if (!o.has_message) {
     body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     if (body.ends_with('\n')) body.pop_back();  // `echo hi | taskmux queue push Q` stores "hi"
   }
-  s.push(o.queue, body);
+  s.push(o.queue, body, retain);
   return exit_code::success;
 }
 
@@ -117,10 +119,10 @@ command_body add_queue(CLI::App& app, const global_options& g) {
   po->add_option("QUEUE", o->queue, "Queue name")->required();
   return [&g, o, ls, t, pu, po]() -> exit_code {
     o->has_message = pu->count("MESSAGE") > 0;
-    return with_store(g, [&](reports::store& s) {
+    return with_store(g, [&](reports::store& s, const config::config& cfg) {
       if (ls->parsed()) return list(s, *o);
       if (t->parsed()) return tail(s, *o);
-      if (pu->parsed()) return push(s, *o);
+      if (pu->parsed()) return push(s, *o, cfg.reports.retain);
       if (po->parsed()) return pop(s, *o);
       return exit_code::usage;
     });

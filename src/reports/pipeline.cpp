@@ -7,19 +7,17 @@
 namespace taskmux::reports {
 
 pipeline::pipeline(const config::config& cfg, log_fn log) {
-  // Opened here, on the caller's thread: a bad state_dir fails the start, and the schema
-  // exists before any other connection (the publisher's) opens the file.
-  store s(store::file_in(cfg.supervisor.state_dir));
+  auto file = store::file_in(cfg.supervisor.state_dir);
   if (cfg.reports.backend == config::report_backend::embedded) {
-    writer_ = std::make_unique<store_writer>(std::move(s), store_writer::target::queues, cfg.reports.retain, log);
+    writer_ = std::make_unique<store_writer>(file, store_writer::target::queues, cfg.reports.retain, log);
     return;
   }
   std::string error;
   auto target = parse_amqp_url(cfg.reports.url, error);
   if (!target) throw std::invalid_argument("reports.url: " + error);
-  publisher_ = std::make_unique<amqp_publisher>(*target, s.file(), log);
+  publisher_ = std::make_unique<amqp_publisher>(*target, file, log);
   // The outbox is the embedded store: reports are on disk before the broker sees them.
-  writer_ = std::make_unique<store_writer>(std::move(s), store_writer::target::outbox, 0, log,
+  writer_ = std::make_unique<store_writer>(file, store_writer::target::outbox, 0, log,
                                            [p = publisher_.get()] { p->wake(); });
   publisher_->start();
 }

@@ -6,6 +6,8 @@
 namespace taskmux::reports {
 namespace {
 
+constexpr int busy_timeout_ms = 10'000;
+
 // AUTOINCREMENT: ids are never reused, so "id > last seen" stays right across pops and trims.
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS queue(
@@ -43,11 +45,13 @@ store::store(const std::filesystem::path& file) : file_(file) {
                              nullptr);
     if (rc != SQLITE_OK) fail("open");
     // Several processes share the file (the supervisor, `taskmux queue`): wait for each other.
-    sqlite3_busy_timeout(db_, 10'000);
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
     exec("PRAGMA journal_mode=WAL");
     // FULL: every commit is fsynced, so a committed report survives a power loss too.
     exec("PRAGMA synchronous=FULL");
-    exec("PRAGMA journal_size_limit=16777216");  // the WAL file shrinks back after a burst
+    // The WAL file shrinks back to this after a burst (and to nothing when idle, see
+    // checkpoint_and_truncate).
+    exec("PRAGMA journal_size_limit=16777216");
     // Appends and tail reads touch few pages: 256 KiB of cache, not SQLite's 2 MiB default
     // (memory is a feature; the store benchmark does not get slower).
     exec("PRAGMA cache_size=-256");
@@ -107,7 +111,7 @@ auto store::transact(Body&& body) {
   }
 }
 
-void store::insert_all(const char* sql, const std::vector<outgoing>& batch) {
+void store::insert_all(const char* sql, std::span<const outgoing> batch) {
   auto insert = prepare(sql);
   for (auto& m : batch) {
     bind_text(insert.get(), 1, m.queue);
@@ -126,7 +130,7 @@ std::vector<stored_message> store::messages(sqlite3_stmt* rows, const char* what
   return out;
 }
 
-void store::append(const std::vector<outgoing>& batch, int retain) {
+void store::append(std::span<const outgoing> batch, int retain) {
   if (batch.empty()) return;
   transact([&] {
     insert_all("INSERT INTO message(queue, body) VALUES(?1, ?2)", batch);
@@ -151,6 +155,21 @@ void store::append(const std::vector<outgoing>& batch, int retain) {
         if (sqlite3_step(s) != SQLITE_DONE) fail("trim");
         sqlite3_reset(s);
       }
+    }
+    return true;
+  });
+}
+
+void store::count_dropped(const std::map<std::string, int64_t>& dropped) {
+  if (dropped.empty()) return;
+  transact([&] {
+    auto add = prepare(
+        "INSERT INTO queue(name, dropped) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET dropped = dropped + ?2");
+    for (auto& [name, n] : dropped) {
+      bind_text(add.get(), 1, name);
+      sqlite3_bind_int64(add.get(), 2, n);
+      if (sqlite3_step(add.get()) != SQLITE_DONE) fail("count dropped");
+      sqlite3_reset(add.get());
     }
     return true;
   });
@@ -192,7 +211,7 @@ std::vector<queue_info> store::list() {
   return out;
 }
 
-void store::append_outbox(const std::vector<outgoing>& batch) {
+void store::append_outbox(std::span<const outgoing> batch) {
   if (batch.empty()) return;
   transact([&] {
     insert_all("INSERT INTO outbox(queue, body) VALUES(?1, ?2)", batch);
@@ -216,6 +235,15 @@ void store::remove_outbox_through(int64_t id) {
 void store::checkpoint() {
   if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) != SQLITE_OK)
     fail("checkpoint");
+}
+
+void store::checkpoint_and_truncate() {
+  // No waiting: a writer or reader in the way turns this into a PASSIVE checkpoint (SQLITE_BUSY),
+  // and the next idle moment tries again.
+  sqlite3_busy_timeout(db_, 0);
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail("checkpoint");
 }
 
 int64_t store::outbox_length() {

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -54,8 +56,13 @@ class store {
 
   /// Appends all of `batch` in one transaction (one fsync), then trims every queue it touched
   /// to its newest `retain` messages, counting what went (`retain` <= 0: no bound).
-  void append(const std::vector<outgoing>& batch, int retain);
-  void push(std::string_view queue, std::string_view body) { append({{std::string(queue), std::string(body)}}, 0); }
+  void append(std::span<const outgoing> batch, int retain);
+  void push(std::string_view queue, std::string_view body, int retain) {
+    outgoing m{std::string(queue), std::string(body)};
+    append({&m, 1}, retain);
+  }
+  /// Adds to the DROPPED count of each queue: reports that never reached the file.
+  void count_dropped(const std::map<std::string, int64_t>& dropped);
   /// Removes and returns the oldest message of `queue`; nothing when it is empty.
   std::optional<stored_message> pop(std::string_view queue);
   /// The newest `n` messages of `queue` with id > `after`, oldest first (n = 0: all of them).
@@ -64,7 +71,7 @@ class store {
   std::vector<queue_info> list();
 
   /// AMQP outbox: what still waits for a broker confirm, in order.
-  void append_outbox(const std::vector<outgoing>& batch);
+  void append_outbox(std::span<const outgoing> batch);
   std::vector<stored_message> outbox_after(int64_t after, size_t limit);
   /// Forgets every outbox message with id <= `id` (confirmed by the broker).
   void remove_outbox_through(int64_t id);
@@ -75,6 +82,10 @@ class store {
   void disable_auto_checkpoint() { exec("PRAGMA wal_autocheckpoint=0"); }
   /// Copies committed WAL frames into the database file without blocking writers (PASSIVE).
   void checkpoint();
+  /// Copies every WAL frame into the database file and empties the WAL file (TRUNCATE), if
+  /// nobody is writing or reading right now; else does what PASSIVE does. For idle moments:
+  /// the WAL takes no disk space while nothing is written.
+  void checkpoint_and_truncate();
 
  private:
   /// A cached statement for the length of one use: reset, bindings cleared, when it ends.
@@ -103,7 +114,7 @@ class store {
   template <class Body>
   auto transact(Body&& body);
   /// Runs `sql` (parameters ?1 queue, ?2 body) once per message.
-  void insert_all(const char* sql, const std::vector<outgoing>& batch);
+  void insert_all(const char* sql, std::span<const outgoing> batch);
   /// Steps `rows` (columns id, queue, body) to the end.
   std::vector<stored_message> messages(sqlite3_stmt* rows, const char* what);
   [[noreturn]] void fail(const char* what);

@@ -151,6 +151,16 @@ class UmaskTest(TaskmuxTest):
         sup.wait_stdout("u[0] | 0027")
         self.assertEqual(mode(sup.dir / "state"), 0o700)
 
+    def test_what_taskmux_writes_in_state_dir_is_its_own_alone_under_umask_000(self):
+        sup = self.start('[[task]]\nname = "u"\ncommand = "sleep 3600"\n', umask=0)
+        state = sup.dir / "state"
+        names = ["queues.db", "queues.db-wal", "queues.db-shm", "run.lock", "control.sock", "notify/u.sock"]
+        sup.wait_for(lambda: all((state / n).exists() for n in names), 10, "the files of state_dir")
+        self.assertEqual(mode(state), 0o700)
+        self.assertEqual(mode(state / "notify"), 0o700)
+        for n in names:
+            self.assertEqual(mode(state / n) & 0o077, 0, f"{n} is mode {mode(state / n):04o}")
+
 
 class DescriptorsTest(TaskmuxTest):
     NOFILE = 64

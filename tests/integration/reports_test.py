@@ -339,12 +339,21 @@ class RetainTest(TaskmuxTest, Checks):
 
 
 class QueueCliTest(TaskmuxTest, Checks):
-    def fresh_config(self):
+    def fresh_config(self, reports=""):
         d = Path(tempfile.mkdtemp(prefix="taskmux-test-"))
         self.addCleanup(shutil.rmtree, d, True)
         config = d / "config.toml"
-        config.write_text('[supervisor]\nname = "cli"\nstate_dir = "state"\n\n[[task]]\nname = "x"\ncommand = ["true"]\n')
+        config.write_text('[supervisor]\nname = "cli"\nstate_dir = "state"\n\n' + reports +
+                          '[[task]]\nname = "x"\ncommand = ["true"]\n')
         return config
+
+    def test_push_keeps_a_queue_to_retain(self):
+        config = self.fresh_config('[reports]\nretain = 5\n\n')
+        for i in range(8):
+            self.assertEqual(queue_cli(config, "push", "jobs", str(i)).returncode, 0)
+        self.assertEqual([b for _, _, b in read_queues(config.parent / "state", "jobs")], [3, 4, 5, 6, 7])
+        ls = json.loads(queue_cli(config, "ls", "--json").stdout)
+        self.assertEqual(ls["queues"], [{"queue": "jobs", "messages": 5, "dropped": 3}])
 
     def test_push_tail_pop_without_a_supervisor(self):
         config = self.fresh_config()

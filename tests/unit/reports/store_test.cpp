@@ -1,18 +1,23 @@
 // The embedded queue store: order, pop, retain with its drop counter, the outbox, and that
-// what was committed is there for the next connection (another process, a restart).
+// what was committed is there for the next connection (another process, a restart); the
+// writer that keeps supervising while the store cannot be opened.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "reports/store.hpp"
+#include "reports/store_writer.hpp"
 
 namespace {
 
 using namespace taskmux::reports;
 namespace fs = std::filesystem;
+using batch = std::vector<outgoing>;
 
 struct temp_store {
   fs::path dir = fs::temp_directory_path() / ("taskmux-store-" + std::to_string(::getpid()) + "-" +
@@ -33,8 +38,8 @@ std::vector<std::string> bodies(const std::vector<stored_message>& ms) {
 TEST_CASE("messages come back in the order they went in, per queue") {
   temp_store t;
   store s(t.file());
-  s.append({{"a", "1"}, {"b", "x"}, {"a", "2"}}, 0);
-  s.append({{"a", "3"}}, 0);
+  s.append(batch{{"a", "1"}, {"b", "x"}, {"a", "2"}}, 0);
+  s.append(batch{{"a", "3"}}, 0);
   CHECK(bodies(s.tail("a", 0)) == std::vector<std::string>{"1", "2", "3"});
   CHECK(bodies(s.tail("a", 2)) == std::vector<std::string>{"2", "3"});
   CHECK(bodies(s.tail("b", 10)) == std::vector<std::string>{"x"});
@@ -46,8 +51,8 @@ TEST_CASE("messages come back in the order they went in, per queue") {
 TEST_CASE("pop takes the oldest and says when the queue is empty") {
   temp_store t;
   store s(t.file());
-  s.push("q", "first");
-  s.push("q", "second");
+  s.push("q", "first", 0);
+  s.push("q", "second", 0);
   CHECK(s.pop("q")->body == "first");
   CHECK(s.pop("q")->body == "second");
   CHECK_FALSE(s.pop("q").has_value());
@@ -76,12 +81,37 @@ TEST_CASE("retain keeps the newest messages and counts the dropped ones") {
   CHECK(list[1].dropped == 13);
 }
 
+TEST_CASE("push keeps a queue to retain, like the supervisor's reports") {
+  temp_store t;
+  store s(t.file());
+  for (int i = 0; i < 8; ++i) s.push("q", std::to_string(i), 5);
+  CHECK(bodies(s.tail("q", 0)) == std::vector<std::string>{"3", "4", "5", "6", "7"});
+  REQUIRE(s.list().size() == 1);
+  CHECK(s.list()[0].dropped == 3);
+}
+
+TEST_CASE("reports that never reached the file count as dropped, in queues old and new") {
+  temp_store t;
+  store s(t.file());
+  s.push("old", "x", 0);
+  s.count_dropped({{"old", 2}, {"new", 5}});
+  s.count_dropped({{"new", 1}});
+  auto list = s.list();
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].name == "new");
+  CHECK(list[0].length == 0);
+  CHECK(list[0].dropped == 6);
+  CHECK(list[1].name == "old");
+  CHECK(list[1].length == 1);
+  CHECK(list[1].dropped == 2);
+}
+
 TEST_CASE("a second connection sees what the first committed, and ids are never reused") {
   temp_store t;
   int64_t last_id = 0;
   {
     store writer(t.file());
-    writer.append({{"q", "a"}, {"q", "b"}}, 0);
+    writer.append(batch{{"q", "a"}, {"q", "b"}}, 0);
     store reader(t.file());
     auto seen = reader.tail("q", 0);
     REQUIRE(seen.size() == 2);
@@ -90,7 +120,7 @@ TEST_CASE("a second connection sees what the first committed, and ids are never 
     CHECK(reader.pop("q")->body == "b");
   }
   store again(t.file());
-  again.push("q", "c");
+  again.push("q", "c", 0);
   auto now = again.tail("q", 0);
   REQUIRE(now.size() == 1);
   CHECK(now[0].id > last_id);
@@ -99,7 +129,7 @@ TEST_CASE("a second connection sees what the first committed, and ids are never 
 TEST_CASE("the outbox hands out messages in order and forgets confirmed ones") {
   temp_store t;
   store s(t.file());
-  s.append_outbox({{"_status_a", "1"}, {"_fault_a", "2"}, {"_status_a", "3"}});
+  s.append_outbox(batch{{"_status_a", "1"}, {"_fault_a", "2"}, {"_status_a", "3"}});
   auto first = s.outbox_after(0, 2);
   REQUIRE(first.size() == 2);
   CHECK(first[0].queue == "_status_a");
@@ -115,4 +145,40 @@ TEST_CASE("the outbox hands out messages in order and forgets confirmed ones") {
 TEST_CASE("an unusable file is an error that names it") {
   CHECK_THROWS_WITH_AS(store("/proc/no-such-dir/queues.db"), doctest::Contains("/proc/no-such-dir/queues.db"),
                        store_error);
+}
+
+TEST_CASE("a writer whose store cannot be opened keeps bounded reports, and writes them once it can") {
+  temp_store t;
+  auto dir = t.dir / "not-yet";  // opening fails until the directory exists
+  std::vector<std::string> lines;
+  std::mutex lines_mutex;
+  store_writer w(store::file_in(dir), store_writer::target::queues, 0, [&](std::string_view, std::string text) {
+    std::lock_guard lock(lines_mutex);
+    lines.push_back(std::move(text));
+  });
+  std::string body(1000, 'x');
+  size_t posted = 2 * store_writer::max_waiting_bytes / body.size();
+  for (size_t i = 0; i < posted; ++i) w.post({i % 2 ? "_status_a" : "_fault_a", body});
+  auto dropped = w.snapshot().dropped;
+  CHECK(dropped > posted / 3);
+  CHECK(dropped < posted * 2 / 3);
+  fs::create_directories(dir);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (w.snapshot().committed < posted - dropped && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  w.post({"_status_a", "after"});
+  w.stop();
+  store s(store::file_in(dir));
+  int64_t held = 0, counted = 0;
+  for (auto& q : s.list()) {
+    held += q.length;
+    counted += q.dropped;
+  }
+  CHECK(held == static_cast<int64_t>(posted - dropped + 1));
+  CHECK(counted == static_cast<int64_t>(dropped));
+  std::lock_guard lock(lines_mutex);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].find("supervising all the same") != std::string::npos);
+  CHECK(lines[1].find("works again") != std::string::npos);
+  CHECK(lines.back().find(std::to_string(dropped) + " reports were dropped") != std::string::npos);
 }
