@@ -10,6 +10,7 @@
 #include "probes/probe.hpp"
 #include "process/process_group.hpp"
 #include "process/spawn.hpp"
+#include "process/unique_fd.hpp"
 
 namespace taskmux::probes {
 namespace {
@@ -25,7 +26,7 @@ class exec_attempt final : public attempt {
     std::vector<std::string> argv;
     std::vector<std::string> env;
     std::vector<const char*> env_ptrs;
-    int null = -1;
+    process::unique_fd null;
     void finish(bool ok, std::string detail) {
       deadline.cancel();
       if (pgid > 0) process::signal_group(pgid, SIGKILL);  // whatever it started goes too
@@ -48,24 +49,23 @@ class exec_attempt final : public attempt {
 
 }  // namespace
 
-std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, process::spawner& spawner,
-                              const command& cmd, std::chrono::milliseconds timeout, done_fn done) {
+std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::spawn_service& spawns, const command& cmd,
+                              std::chrono::milliseconds timeout, done_fn done) {
   auto s = std::make_shared<exec_attempt::state>(loop);
   s->done = std::move(done);
   s->argv = cmd.argv;
   s->env.assign(cmd.env.begin(), cmd.env.end());
   for (auto& kv : s->env) s->env_ptrs.push_back(kv.c_str());
-  s->null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  process::spawn_request req{.argv = s->argv, .env = s->env_ptrs, .workdir = cmd.workdir, .stdout_fd = s->null,
-                             .stderr_fd = s->null};
-  reaper.expect();
-  spawner.submit(req, [s, &reaper, timeout](process::spawn_result r) {
-    if (s->null >= 0) ::close(s->null);
-    reaper.settle(r, [s](pid_t, int status) {
-      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return s->finish(true, "exit code 0");
-      s->finish(false, WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                           : "exit code " + std::to_string(WEXITSTATUS(status)));
-    });
+  s->null.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  process::spawn_request req{.argv = s->argv, .env = s->env_ptrs, .workdir = cmd.workdir,
+                             .stdout_fd = s->null.get(), .stderr_fd = s->null.get()};
+  auto exited = [s](pid_t, int status) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return s->finish(true, "exit code 0");
+    s->finish(false, WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                         : "exit code " + std::to_string(WEXITSTATUS(status)));
+  };
+  spawns.start(req, [s, timeout](process::spawn_result r) {
+    s->null.reset();
     if (r.pid <= 0) return s->finish(false, r.error);
     s->pgid = r.pid;
     if (!s->done) return s->finish(false, "");  // the attempt was dropped meanwhile: kill it
@@ -73,7 +73,7 @@ std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& re
     s->deadline.async_wait([s, timeout](boost::system::error_code ec) {
       if (!ec) s->finish(false, "timed out after " + std::to_string(timeout.count()) + "ms");
     });
-  });
+  }, exited);
   return std::make_unique<exec_attempt>(s);
 }
 

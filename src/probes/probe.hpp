@@ -10,11 +10,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "probes/address.hpp"
-#include "process/reaper.hpp"
-#include "process/spawner.hpp"
+#include "process/spawn_service.hpp"
 
 namespace taskmux::probes {
 
@@ -34,7 +34,7 @@ std::unique_ptr<attempt> tcp(boost::asio::io_context& loop, const host_port& whe
 std::unique_ptr<attempt> http(boost::asio::io_context& loop, const http_url& url, std::chrono::milliseconds timeout,
                               done_fn done);
 
-/// Runs `argv` (output discarded, its own process group) through the spawner; exit 0 passes.
+/// Runs `argv` (output discarded, its own process group) through `spawns`; exit 0 passes.
 /// Past `timeout` its group is killed and the attempt fails. The reaper reports its exit like
 /// any other.
 struct command {
@@ -42,7 +42,18 @@ struct command {
   std::span<const char* const> env;  ///< "K=V" strings, copied for the spawn
   std::string workdir;
 };
-std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::reaper& reaper, process::spawner& spawner,
-                              const command& cmd, std::chrono::milliseconds timeout, done_fn done);
+std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::spawn_service& spawns, const command& cmd,
+                              std::chrono::milliseconds timeout, done_fn done);
+
+/// What a check probes: a TCP address, an HTTP URL, or a command.
+using target = std::variant<host_port, http_url, command>;
+
+/// One attempt at `t`, whichever kind it is.
+inline std::unique_ptr<attempt> start(boost::asio::io_context& loop, process::spawn_service& spawns, const target& t,
+                                      std::chrono::milliseconds timeout, done_fn done) {
+  if (auto* where = std::get_if<host_port>(&t)) return tcp(loop, *where, timeout, std::move(done));
+  if (auto* url = std::get_if<http_url>(&t)) return http(loop, *url, timeout, std::move(done));
+  return exec(loop, spawns, std::get<command>(t), timeout, std::move(done));
+}
 
 }  // namespace taskmux::probes

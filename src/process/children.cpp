@@ -54,6 +54,19 @@ std::optional<std::string> instance_mark(pid_t pid) {
   return std::nullopt;
 }
 
+std::optional<pid_t> process_view::pgid() const {
+  if (!pgid_) {
+    auto info = read_process(pid_);
+    pgid_ = info ? std::optional(info->pgid) : std::nullopt;
+  }
+  return *pgid_;
+}
+
+const std::optional<std::string>& process_view::mark() const {
+  if (!mark_) mark_ = instance_mark(pid_);
+  return *mark_;
+}
+
 std::vector<pid_t> marked_processes(std::string_view prefix) {
   std::vector<pid_t> out;
   std::error_code ec;

@@ -30,6 +30,23 @@ std::optional<std::string> instance_mark(pid_t pid);
 /// e.g. "5f0c2a/": the processes of one taskmux run. Reads /proc/*/environ.
 std::vector<pid_t> marked_processes(std::string_view prefix);
 
+/// One process, read from /proc only as far as a question needs (its group, then its mark),
+/// and once for every question asked of it: a notify datagram asks each instance of a task.
+class process_view {
+ public:
+  explicit process_view(pid_t pid) : pid_(pid) {}
+  pid_t pid() const { return pid_; }
+  /// Its process group; nothing when it is gone.
+  std::optional<pid_t> pgid() const;
+  /// Its TASKMUX_INSTANCE mark (instance_mark()).
+  const std::optional<std::string>& mark() const;
+
+ private:
+  pid_t pid_;
+  mutable std::optional<std::optional<pid_t>> pgid_;
+  mutable std::optional<std::optional<std::string>> mark_;
+};
+
 /// The name of the environment variable that marks every process of an instance.
 inline constexpr const char* instance_mark_name = "TASKMUX_INSTANCE";
 

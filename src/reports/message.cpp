@@ -25,7 +25,7 @@ std::string event_message(const supervisor::event_record& r, const origin& o, ui
   m["task"] = r.task;
   m["instance"] = r.instance;
   m["pid"] = r.pid ? json::value(r.pid) : json::value(nullptr);
-  m["event"] = r.event;
+  m["event"] = supervisor::to_string(r.event);
   m["state"] = r.state;
   bool by_signal = r.exit && r.exit->signal;
   m["exit_code"] = r.exit && !by_signal ? json::value(r.exit->code) : json::value(nullptr);
@@ -49,7 +49,7 @@ std::string snapshot_message(json::object status, uint64_t seq, std::chrono::sys
   m["ts"] = logs::iso_timestamp(ts);
   m["supervisor"] = status["supervisor"];
   m["run"] = status["run"];
-  m["event"] = "snapshot";
+  m["event"] = supervisor::to_string(supervisor::report_event::snapshot);
   m["seq"] = seq;
   m["tasks"] = std::move(status["tasks"]);
   return json::serialize(m);

@@ -5,11 +5,11 @@
 namespace taskmux::supervisor {
 
 void console_sink::on_event(const event_record& r) {
-  if (r.event == "backoff") return;  // the "exited" line already says when it restarts
-  // What the task itself said (STATUS=, FAULT=, SUCCESS=) is labeled as such.
+  if (r.event == report_event::backoff) return;  // the "exited" line already says when it restarts
+  // What the task itself said (STATUS=, SUCCESS=) is labeled as such.
   std::string said;
-  if (r.event == "progress") said = "status: ";
-  else if (r.event == "success") said = "success: ";
+  if (r.event == report_event::progress) said = "status: ";
+  else if (r.event == report_event::success) said = "success: ";
   supervisor_.log(r.to == route::fault ? "fault" : "info",
                   r.task + "[" + std::to_string(r.instance) + "] " + said + r.message);
 }

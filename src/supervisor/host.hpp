@@ -1,30 +1,55 @@
-// What an instance needs from the supervisor that owns it; a seam so instances can be driven
-// in tests without the whole supervisor.
+// What an instance needs from the world around it: time, processes, checks, output, and the
+// supervisor's view of the other tasks. A seam: the supervisor is the real host, and
+// tests/unit/supervisor/instance_test.cpp drives instances through a fake one (fake clock,
+// fake processes), as ninja's tests drive its builder through a fake command runner.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "config/model.hpp"
 #include "logs/format.hpp"
 #include "logs/output.hpp"
-#include "process/cgroup.hpp"
-#include "process/reaper.hpp"
-#include "process/spawner.hpp"
+#include "probes/probe.hpp"
+#include "process/spawn_service.hpp"
 #include "supervisor/events.hpp"
+#include "supervisor/launch.hpp"
+#include "supervisor/leftovers.hpp"
+#include "supervisor/run.hpp"
 
 namespace taskmux::supervisor {
 
 class instance;
 
+/// A one-shot timer on the host's clock. arm() replaces what was armed; cancel() and the
+/// destructor drop it: its callback then never runs.
+class deadline {
+ public:
+  virtual ~deadline() = default;
+  virtual void arm(std::chrono::milliseconds after, std::function<void()> fire) = 0;
+  virtual void cancel() = 0;
+};
+
 class host {
  public:
   virtual ~host() = default;
+  /// For the instance's log pumps (its output pipes are read on the loop).
   virtual boost::asio::io_context& loop() = 0;
-  virtual process::reaper& reaper() = 0;
-  virtual process::spawner& spawner() = 0;
+  virtual clock::time_point now() = 0;
+  virtual std::unique_ptr<deadline> make_deadline() = 0;
+  virtual process::spawn_service& spawns() = 0;
+  /// The leftovers tracker of instance `index` of `t`; `changed` as leftovers::find says.
+  virtual std::unique_ptr<leftovers> track(const config::task& t, int index, const std::string& label,
+                                           std::function<void()> changed) = 0;
+  /// One ready or health check attempt (probes::start).
+  virtual std::unique_ptr<probes::attempt> probe(const probes::target& t, std::chrono::milliseconds timeout,
+                                                 probes::done_fn done) = 0;
+  /// What every instance of `t` starts from (environment, program, user).
+  virtual task_launch& launch_of(const config::task& t) = 0;
   virtual logs::output& out() = 0;
   virtual logs::output& err() = 0;
   virtual const logs::line_format& format() = 0;
@@ -38,17 +63,7 @@ class host {
   virtual bool shutting_down() const = 0;
   /// After every transition that changed the state of `i`, and after its spawn came back.
   virtual void on_state_change(instance& i) = 0;
-  /// NOTIFY_SOCKET for the instances of `t` ("" when there is none).
-  virtual std::string notify_socket(const config::task& t) = 0;
-  /// The environment all instances of `t` share ("K=V": inherited, config, TASK_NAME, ...;
-  /// all but TASK_INSTANCE and the instance mark), built once per task.
-  virtual std::shared_ptr<const std::vector<std::string>> task_env(const config::task& t) = 0;
-  /// Where the program of `t` is (argv[0] looked up in the PATH of task_env), looked up once
-  /// per task, not per instance; "" while it cannot be found (asked again at the next spawn).
-  virtual std::string program(const config::task& t) = 0;
-  /// The run's cgroup directory; nullptr when cgroup tracking is off.
-  virtual process::cgroup_tree* cgroups() = 0;
-  /// One line of taskmux's own on its stderr.
+  /// One line of taskmux's own on its stderr ("debug", "info", "warn", "error", "fault").
   virtual void log(std::string_view level, std::string_view text) = 0;
 };
 

@@ -50,12 +50,8 @@ transition start_or_wait(state s, const facts& f) {
 transition stop_now(state) { return go(state::stopped, {action::cancel_timers, action::report_stopped}); }
 
 transition from_idle(state s, event e, const facts& f) {
-  switch (e) {
-    case event::start: return start_or_wait(s, f);
-    case event::spawned: return on_spawned(f);
-    case event::spawn_failed: return after_run(f);
-    default: return ignore(s);
-  }
+  if (e == event::start) return start_or_wait(s, f);
+  return ignore(s);
 }
 
 transition from_up(state s, event e, const facts& f) {
@@ -93,6 +89,13 @@ bool transition::has(action a) const {
 }
 
 transition next(state s, event e, const facts& f) {
+  // While a spawn is under way nothing can be signalled or timed: events wait for its news.
+  if (f.spawning) {
+    if (e == event::spawned) return on_spawned(f);
+    if (e == event::spawn_failed) return after_run(f);
+    return go(s, {action::hold});
+  }
+  if (e == event::spawned || e == event::spawn_failed) return ignore(s);
   switch (s) {
     case state::stopped:
     case state::exited:
@@ -167,6 +170,7 @@ std::string_view to_string(action a) {
   switch (a) {
     case action::none: return "none";
     case action::spawn: return "spawn";
+    case action::hold: return "hold";
     case action::arm_ready_check: return "arm_ready_check";
     case action::arm_health_check: return "arm_health_check";
     case action::arm_run_timeout: return "arm_run_timeout";

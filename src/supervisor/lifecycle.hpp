@@ -28,8 +28,8 @@ enum class event {
   start,             ///< start requested (at launch, by `taskmux start`, by a dependency)
   deps_ready,        ///< every depends_on task became ready
   deps_failed,       ///< a depends_on task went fatal, exited for good with a failure, or is blocked
-  spawned,           ///< the process was launched
-  spawn_failed,      ///< the command could not be executed
+  spawned,           ///< the spawn under way launched the process
+  spawn_failed,      ///< the spawn under way could not (no pipe, no user, exec failed)
   ready_passed,      ///< the ready check passed ("started" after 1 s, READY=1, a probe)
   exited,            ///< the main process exited (facts: exit, has_leftovers)
   group_gone,        ///< after exited: the last process left behind is gone too
@@ -44,6 +44,7 @@ enum class event {
 
 /// What the caller knows, computed before the call (restart_policy.hpp has the decisions).
 struct facts {
+  bool spawning = false;          ///< a spawn is under way: its pid is not known yet
   bool is_looped = false;
   bool deps_ready = true;
   bool deps_failed = false;       ///< a depends_on task failed for good (or is blocked)
@@ -58,7 +59,8 @@ struct facts {
 
 enum class action {
   none,
-  spawn,             ///< launch the process (then feed spawned / spawn_failed)
+  spawn,             ///< hand a spawn over (spawned / spawn_failed come back later, never at once)
+  hold,              ///< keep the event until the spawn under way comes back, then feed it
   arm_ready_check,   ///< start the ready check (timer for "started", probe, or READY=1)
   arm_health_check,  ///< ready: start the periodic health check (when the task has one)
   arm_run_timeout,   ///< looped with `timeout`: arm the run deadline

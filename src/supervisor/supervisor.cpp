@@ -15,6 +15,7 @@
 #include "process/signals.hpp"
 #include "process/spawn.hpp"
 #include "supervisor/depgraph.hpp"
+#include "supervisor/loop_deadline.hpp"
 #include "supervisor/run_lock.hpp"
 
 extern char** environ;
@@ -45,6 +46,7 @@ supervisor::supervisor(config::config cfg, options opts)
       err_(STDERR_FILENO),
       run_id_(make_run_id()),
       spawner_(loop_),
+      spawns_(loop_, reaper_, spawner_),
       shutdown_timer_(loop_),
       orphan_timer_(loop_) {
   format_.format = cfg_.supervisor.log_format;
@@ -53,13 +55,15 @@ supervisor::supervisor(config::config cfg, options opts)
   process::ignore_fault_signals_from_others();
   for (int signo : process::loop_signals()) signals_.add(signo);
   auto graph = make_depgraph(cfg_);
+  // Reserved: instances keep references to their task's launch.
   tasks_.reserve(cfg_.tasks.size());
   for (size_t n = 0; n < cfg_.tasks.size(); ++n) {
-    auto& t = cfg_.tasks[n];
-    index_.emplace(t.name, n);
-    task_slot slot{&t, {}, std::move(graph.deps[n]), std::move(graph.dependents[n])};
-    for (int i = 0; i < t.instances; ++i) slot.instances.push_back(std::make_unique<instance>(*this, t, i));
-    tasks_.push_back(std::move(slot));
+    auto& c = cfg_.tasks[n];
+    index_.emplace(c.name, n);
+    auto& t = tasks_.emplace_back(c, cfg_.secret_vars);
+    t.deps = std::move(graph.deps[n]);
+    t.dependents = std::move(graph.dependents[n]);
+    for (int i = 0; i < c.instances; ++i) t.instances.push_back(std::make_unique<instance>(*this, c, i));
   }
   arm_signals();
 }
@@ -67,6 +71,7 @@ supervisor::supervisor(config::config cfg, options opts)
 supervisor::~supervisor() = default;
 
 void supervisor::log(std::string_view level, std::string_view text) {
+  if (level == "debug") return;
   std::string line;
   format_.own_line(line, level, text);
   err_.append(line);
@@ -75,12 +80,11 @@ void supervisor::log(std::string_view level, std::string_view text) {
 bool supervisor::open_notify_sockets() {
   try {
     notify_dir_ = std::make_unique<notify::socket_directory>(cfg_.supervisor.state_dir, notify::task_sockets_of(cfg_));
-    for (auto& slot : tasks_) {
-      slot.notify = std::make_unique<notify::listener>(
-          loop_, notify_dir_->socket_for(slot.cfg->name),
-          [this, &slot](const notify::listener::datagram& d) { on_notify(slot, d); });
-      if (slot.cfg->user)
-        if (auto id = process::lookup_user(*slot.cfg->user)) slot.notify->allow(id->uid, id->gid);
+    for (auto& t : tasks_) {
+      t.notify = std::make_unique<notify::listener>(loop_, notify_dir_->socket_for(t.cfg->name),
+                                                    [this, &t](const notify::listener::datagram& d) { on_notify(t, d); });
+      t.launch.set_notify_socket(t.notify->path().string());
+      if (auto& id = t.launch.user()) t.notify->allow(id->uid, id->gid);
     }
   } catch (const std::system_error& e) {
     log("error", std::string("notify sockets: ") + e.what());
@@ -89,92 +93,61 @@ bool supervisor::open_notify_sockets() {
   return true;
 }
 
-std::string supervisor::notify_socket(const config::task& t) {
-  auto* slot = find(t.name);
-  return slot && slot->notify ? slot->notify->path().string() : std::string();
+std::unique_ptr<deadline> supervisor::make_deadline() { return std::make_unique<loop_deadline>(loop_); }
+
+std::unique_ptr<leftovers> supervisor::track(const config::task& t, int index, const std::string& label,
+                                             std::function<void()> changed) {
+  return std::make_unique<os_leftovers>(
+      reaper_, cgroups_, t.name + "." + std::to_string(index), label,
+      [this](std::string_view level, std::string text) { log(level, text); }, std::move(changed));
 }
 
-std::shared_ptr<const std::vector<std::string>> supervisor::task_env(const config::task& t) {
-  auto* slot = find(t.name);
-  if (slot && slot->env) return slot->env;
-  std::map<std::string, std::string> env;
-  if (t.inherit_env)
-    for (char** e = environ; *e; ++e) {
-      std::string_view kv(*e);
-      auto eq = kv.find('=');
-      if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-  // taskmux's own, from a service manager above it
-  for (auto* own : {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "TASK_INSTANCE", process::instance_mark_name})
-    env.erase(own);
-  // taskmux's secrets (a broker password...) reach a task only when its own `env` names them.
-  for (auto& secret : cfg_.secret_vars)
-    env.erase(secret);
-  env.emplace("PYTHONUNBUFFERED", "1");
-  for (auto& [k, v] : t.env) env[k] = v;
-  env["TASK_NAME"] = t.name;
-  env["NAMESPACE"] = t.namespace_;
-  if (auto socket = notify_socket(t); !socket.empty()) env["NOTIFY_SOCKET"] = socket;
-  if (t.watchdog) env["WATCHDOG_USEC"] = std::to_string(t.watchdog->count() * 1000);
-  if (t.every) env["FREQUENCY_SEC"] = std::to_string(std::max<long long>(1, t.every->count() / 1000));
-  auto vars = std::make_shared<std::vector<std::string>>();
-  for (auto& [k, v] : env) vars->push_back(k + "=" + v);
-  if (slot) slot->env = vars;
-  return vars;
+std::unique_ptr<probes::attempt> supervisor::probe(const probes::target& t, std::chrono::milliseconds timeout,
+                                                   probes::done_fn done) {
+  return probes::start(loop_, spawns_, t, timeout, std::move(done));
 }
 
-std::string supervisor::program(const config::task& t) {
-  auto* slot = find(t.name);
-  if (slot && !slot->program.empty()) return slot->program;
-  auto env = task_env(t);
-  std::vector<const char*> vars;
-  for (auto& kv : *env) vars.push_back(kv.c_str());
-  auto path = t.cmd.argv.empty() ? std::string() : process::find_program(t.cmd.argv[0], vars);
-  if (slot) slot->program = path;
-  return path;
-}
-
-void supervisor::on_notify(task_slot& slot, const notify::listener::datagram& d) {
-  if (d.truncated) return refuse_notify(slot, d.pid, "larger than " + std::to_string(notify::max_datagram) + " bytes");
+void supervisor::on_notify(task& t, const notify::listener::datagram& d) {
+  if (d.truncated) return refuse_notify(t, d.pid, "larger than " + std::to_string(notify::max_datagram) + " bytes");
   auto parsed = notify::parse(d.payload);
-  if (!parsed.value) return refuse_notify(slot, d.pid, parsed.error);
-  // The socket names the task; the kernel's pid names the instance, and proves the sender
-  // is one of its processes (main process, its process group, or marked as started by it).
-  instance* from = nullptr;
-  for (auto& i : slot.instances)
-    if (d.pid != 0 && i->pid() == d.pid) from = i.get();
-  if (!from) {
-    auto info = process::read_process(d.pid);
-    for (auto& i : slot.instances)
-      if (info && i->pgid() != 0 && info->pgid == i->pgid() && i->has_processes()) from = i.get();
-  }
-  if (!from)
-    if (auto mark = process::instance_mark(d.pid))
-      for (auto& i : slot.instances)
-        if (*mark == i->mark() && (i->has_processes() || i->is_spawning())) from = i.get();
-  if (!from) return refuse_notify(slot, d.pid, "sender is no process of " + slot.cfg->name);
+  if (!parsed.value) return refuse_notify(t, d.pid, parsed.error);
+  auto* from = sender_of(t, d.pid);
+  if (!from) return refuse_notify(t, d.pid, "sender is no process of " + t.cfg->name);
   ++notify_stats_.accepted;
   from->on_notify(*parsed.value);
 }
 
-void supervisor::refuse_notify(task_slot& slot, pid_t pid, const std::string& why) {
+// The socket names the task; the kernel's pid names the instance, and proves the sender is one
+// of its processes (instance::owns, the same rule that finds what a run left behind).
+instance* supervisor::sender_of(task& t, pid_t pid) {
+  if (pid == 0) return nullptr;
+  // The main process is the usual sender and needs no look in /proc.
+  for (auto& i : t.instances)
+    if (i->pid() == pid) return i.get();
+  process::process_view sender(pid);
+  for (auto& i : t.instances)
+    if (i->owns(sender)) return i.get();
+  return nullptr;
+}
+
+void supervisor::refuse_notify(task& t, pid_t pid, const std::string& why) {
   ++notify_stats_.refused;
-  ++slot.notify_refused_unlogged;
+  ++t.notify_refused_unlogged;
   auto now = std::chrono::steady_clock::now();
-  if (slot.notify_warned_at != std::chrono::steady_clock::time_point{} && now - slot.notify_warned_at < notify_warning_gap)
+  if (t.notify_warned_at != std::chrono::steady_clock::time_point{} && now - t.notify_warned_at < notify_warning_gap)
     return;
-  std::string count = slot.notify_refused_unlogged > 1
-                          ? " (" + std::to_string(slot.notify_refused_unlogged) + " refused since the last warning)"
+  std::string count = t.notify_refused_unlogged > 1
+                          ? " (" + std::to_string(t.notify_refused_unlogged) + " refused since the last warning)"
                           : "";
-  log("warn", "notify socket of " + slot.cfg->name + ": ignored a datagram from pid " + std::to_string(pid) + ": " +
+  log("warn", "notify socket of " + t.cfg->name + ": ignored a datagram from pid " + std::to_string(pid) + ": " +
                   why + count);
-  slot.notify_warned_at = now;
-  slot.notify_refused_unlogged = 0;
+  t.notify_warned_at = now;
+  t.notify_refused_unlogged = 0;
 }
 
 int supervisor::run() {
   size_t count = 0;
-  for (auto& slot : tasks_) count += slot.instances.size();
+  for (auto& t : tasks_) count += t.instances.size();
   log("info", "taskmux " TASKMUX_VERSION " (pid " + std::to_string(::getpid()) + ", run " + run_id_ + "): " +
                   std::to_string(tasks_.size()) + " tasks, " + std::to_string(count) + " instances from " +
                   cfg_.file.string());
@@ -187,8 +160,8 @@ int supervisor::run() {
   if (!spawner_.has_own_descriptors())
     log("info", "spawning with taskmux's own descriptor table (" + spawner_.shared_table_reason() +
                     "): each spawn copies every open descriptor, which grows with the number of instances");
-  for (auto& slot : tasks_)
-    for (auto& i : slot.instances) i->handle(event::start);
+  for (auto& t : tasks_)
+    for (auto& i : t.instances) i->handle(event::start);
   if (tasks_.empty()) log("info", "no [[task]] in the config; waiting for a signal");
   loop_.run();
   if (cgroups_)
@@ -200,7 +173,7 @@ void supervisor::close_output() {
   using clock = logs::output::clock;
   // Within the shutdown budget; when the tasks used all of it, a last moment for the lines.
   auto deadline = clock::now() + logs::output::default_stall;
-  if (shutting_down_) deadline = std::max(shutdown_deadline_, clock::now() + std::chrono::milliseconds(500));
+  if (shutting_down()) deadline = std::max(shutdown_deadline_, clock::now() + std::chrono::milliseconds(500));
   out_.close(deadline);
   err_.close(deadline);
 }
@@ -273,7 +246,7 @@ void supervisor::on_signal(int signo) {
     case SIGINT:
     case SIGQUIT:  // supervisord and s6-svscan stop on QUIT too
     case SIGPWR:   // what LXC and sysvinit send to ask init to shut down
-      if (shutting_down_) {
+      if (shutting_down()) {
         log("info", "received " + name + " again: killing everything now");
         force_kill();
         return;
@@ -287,60 +260,60 @@ void supervisor::on_signal(int signo) {
 }
 
 void supervisor::shutdown(int code, const std::string& why) {
-  if (shutting_down_) return;
-  shutting_down_ = true;
+  if (shutting_down()) return;
+  phase_ = phase::stopping_tasks;
   shutdown_deadline_ = std::chrono::steady_clock::now() + cfg_.supervisor.shutdown_timeout;
   exit_code_ = code;
   log("info", why + ": stopping all tasks (shutdown_timeout " +
                   config::format_duration(cfg_.supervisor.shutdown_timeout) + ")");
   shutdown_timer_.expires_after(cfg_.supervisor.shutdown_timeout);
   shutdown_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || finished_) return;
+    if (ec || phase_ == phase::finished) return;
     log("fault", "shutdown_timeout passed: killing what is left");
     force_kill();
   });
   // Reverse dependency order: a task stops once none of its dependents has anything left.
   // Counted, not searched, so a chain of 10,000 tasks stops in linear time.
-  for (auto& slot : tasks_) {
-    slot.busy = std::any_of(slot.instances.begin(), slot.instances.end(), [](auto& i) { return !i->is_idle(); });
-    busy_tasks_ += slot.busy;
+  for (auto& t : tasks_) {
+    t.busy = std::any_of(t.instances.begin(), t.instances.end(), [](auto& i) { return !i->is_idle(); });
+    busy_tasks_ += t.busy;
   }
-  for (auto& slot : tasks_)
-    for (size_t d : slot.dependents) slot.busy_dependents += tasks_[d].busy;
+  for (auto& t : tasks_)
+    for (size_t d : t.dependents) t.busy_dependents += tasks_[d].busy;
   bool was_draining = std::exchange(draining_, true);
-  for (auto& slot : tasks_)
-    if (slot.busy_dependents == 0) stop_task(slot);
+  for (auto& t : tasks_)
+    if (t.busy_dependents == 0) stop_task(t);
   draining_ = was_draining;
   if (!draining_) drain_changes();
-  if (busy_tasks_ == 0 && !orphan_phase_) stop_orphans();
+  if (busy_tasks_ == 0 && phase_ == phase::stopping_tasks) stop_orphans();
 }
 
-void supervisor::stop_task(task_slot& slot) {
-  if (slot.stop_sent) return;
-  slot.stop_sent = true;
-  for (auto& i : slot.instances) i->request_stop();
+void supervisor::stop_task(task& t) {
+  if (t.stop_sent) return;
+  t.stop_sent = true;
+  for (auto& i : t.instances) i->request_stop();
 }
 
-void supervisor::on_task_idle(task_slot& slot) {
-  slot.busy = false;
+void supervisor::on_task_idle(task& t) {
+  t.busy = false;
   --busy_tasks_;
-  for (size_t d : slot.deps)
+  for (size_t d : t.deps)
     if (--tasks_[d].busy_dependents == 0) stop_task(tasks_[d]);
-  if (busy_tasks_ == 0 && !orphan_phase_) stop_orphans();
+  if (busy_tasks_ == 0 && phase_ == phase::stopping_tasks) stop_orphans();
 }
 
 void supervisor::stop_orphans() {
-  orphan_phase_ = true;
+  phase_ = phase::stopping_orphans;
   // Orphans are reaped as unknown pids; the last one ends the shutdown.
   reaper_.set_orphan_handler([this] {
-    if (!finished_ && !reaper_.has_unwatched_children()) finish();
+    if (phase_ != phase::finished && !reaper_.has_unwatched_children()) finish();
   });
   auto count = signal_orphans(SIGTERM);
   if (count == 0) return finish();
   log("info", "stopping " + std::to_string(count) + " orphaned processes");
   orphan_timer_.expires_after(orphan_grace);
   orphan_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || finished_) return;
+    if (ec || phase_ == phase::finished) return;
     if (signal_orphans(SIGKILL) == 0) finish();
   });
 }
@@ -358,14 +331,14 @@ size_t supervisor::signal_orphans(int signo) {
 }
 
 void supervisor::force_kill() {
-  for (auto& slot : tasks_)
-    for (auto& i : slot.instances) i->kill_now();
+  for (auto& t : tasks_)
+    for (auto& i : t.instances) i->kill_now();
   signal_orphans(SIGKILL);
-  if (!shutting_down_) shutdown(exit_code_, "forced");
+  if (!shutting_down()) shutdown(exit_code_, "forced");
   // Whatever is left now can only be reaped; give it a moment, then leave regardless.
   shutdown_timer_.expires_after(std::chrono::seconds(2));
   shutdown_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec && !finished_) {
+    if (!ec && phase_ != phase::finished) {
       log("fault", "processes still present after SIGKILL; exiting anyway");
       finish();
     }
@@ -373,11 +346,11 @@ void supervisor::force_kill() {
 }
 
 void supervisor::finish() {
-  if (finished_) return;
-  finished_ = true;
+  if (phase_ == phase::finished) return;
+  phase_ = phase::finished;
   size_t killed = 0;
-  for (auto& slot : tasks_)
-    for (auto& i : slot.instances) killed += i->needed_kill();
+  for (auto& t : tasks_)
+    for (auto& i : t.instances) killed += i->needed_kill();
   log("info", "all tasks stopped" + (killed ? " (" + std::to_string(killed) + " needed SIGKILL)" : std::string()) +
                   "; " + std::to_string(reaper_.orphans_reaped()) + " orphans reaped; exit code " +
                   std::to_string(exit_code_));
@@ -386,20 +359,20 @@ void supervisor::finish() {
   loop_.stop();
 }
 
-task_slot* supervisor::find(std::string_view name) {
+task* supervisor::find(std::string_view name) {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &tasks_[it->second];
 }
 
 bool supervisor::deps_ready(const config::task& t) {
-  for (size_t d : slot_of(t).deps)
+  for (size_t d : task_of(t).deps)
     for (auto& i : tasks_[d].instances)
       if (!i->counts_as_ready()) return false;
   return true;
 }
 
 std::string supervisor::failed_dependency(const config::task& t) {
-  for (size_t d : slot_of(t).deps)
+  for (size_t d : task_of(t).deps)
     for (auto& i : tasks_[d].instances) {
       if (i->state() == state::fatal) return i->label() + " is fatal";
       if (i->has_failed_for_good()) return i->label() + " exited with a failure and does not restart";
@@ -428,10 +401,10 @@ void supervisor::drain_changes() {
 }
 
 void supervisor::after_change(instance& i) {
-  auto& slot = slot_of(i.task());
-  if (shutting_down_) {
-    if (slot.busy && std::all_of(slot.instances.begin(), slot.instances.end(), [](auto& x) { return x->is_idle(); }))
-      on_task_idle(slot);
+  auto& t = task_of(i.task());
+  if (shutting_down()) {
+    if (t.busy && std::all_of(t.instances.begin(), t.instances.end(), [](auto& x) { return x->is_idle(); }))
+      on_task_idle(t);
     return;
   }
   if (i.task().critical && (i.state() == state::fatal || i.state() == state::blocked)) {
@@ -439,14 +412,14 @@ void supervisor::after_change(instance& i) {
     return;
   }
   if (i.counts_as_ready()) {
-    for (size_t d : slot.dependents) {
+    for (size_t d : t.dependents) {
       auto& dependent = tasks_[d];
       if (!deps_ready(*dependent.cfg)) continue;
       for (auto& x : dependent.instances)
         if (x->state() == state::starting || x->state() == state::blocked) x->handle(event::deps_ready);
     }
   } else if (i.has_failed_for_good() || i.state() == state::blocked) {
-    for (size_t d : slot.dependents)
+    for (size_t d : t.dependents)
       for (auto& x : tasks_[d].instances)
         if (x->state() == state::starting) x->handle(event::deps_failed);
   }

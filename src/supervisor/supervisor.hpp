@@ -18,25 +18,12 @@
 #include "logs/output.hpp"
 #include "notify/listener.hpp"
 #include "process/reaper.hpp"
+#include "process/spawn_service.hpp"
 #include "supervisor/host.hpp"
 #include "supervisor/instance.hpp"
+#include "supervisor/task.hpp"
 
 namespace taskmux::supervisor {
-
-struct task_slot {
-  const config::task* cfg;
-  std::vector<std::unique_ptr<instance>> instances;
-  std::vector<size_t> deps;        ///< indices of its depends_on tasks
-  std::vector<size_t> dependents;  ///< indices of the tasks whose depends_on names it
-  bool stop_sent = false;          ///< shutdown: stop was requested
-  bool busy = false;               ///< shutdown: one of its instances is not idle yet
-  size_t busy_dependents = 0;      ///< shutdown: dependents that are busy (it stops at 0)
-  std::unique_ptr<notify::listener> notify;  ///< this task's NOTIFY_SOCKET
-  std::shared_ptr<const std::vector<std::string>> env;  ///< shared by its instances (task_env)
-  std::string program;                       ///< found argv[0] (program)
-  uint64_t notify_refused_unlogged = 0;      ///< refused datagrams since the last warning
-  std::chrono::steady_clock::time_point notify_warned_at{};
-};
 
 /// What came in on the notify sockets (for logs and metrics).
 struct notify_counters {
@@ -67,17 +54,23 @@ class supervisor final : public host {
   void shutdown(int code, const std::string& why);
 
   const config::config& cfg() const { return cfg_; }
-  const std::vector<task_slot>& tasks() const { return tasks_; }
+  const std::vector<task>& tasks() const { return tasks_; }
   const std::string& run_id() const override { return run_id_; }
   const notify_counters& notify_stats() const { return notify_stats_; }
-  bool shutting_down() const override { return shutting_down_; }
+  bool shutting_down() const override { return phase_ != phase::running; }
   /// Writes one line of taskmux's own to its stderr. Any thread.
   void log(std::string_view level, std::string_view text) override;
 
   // host
   boost::asio::io_context& loop() override { return loop_; }
-  process::reaper& reaper() override { return reaper_; }
-  process::spawner& spawner() override { return spawner_; }
+  clock::time_point now() override { return clock::now(); }
+  std::unique_ptr<deadline> make_deadline() override;
+  process::spawn_service& spawns() override { return spawns_; }
+  std::unique_ptr<leftovers> track(const config::task& t, int index, const std::string& label,
+                                   std::function<void()> changed) override;
+  std::unique_ptr<probes::attempt> probe(const probes::target& t, std::chrono::milliseconds timeout,
+                                         probes::done_fn done) override;
+  task_launch& launch_of(const config::task& t) override { return task_of(t).launch; }
   logs::output& out() override { return out_; }
   logs::output& err() override { return err_; }
   const logs::line_format& format() override { return format_; }
@@ -85,16 +78,14 @@ class supervisor final : public host {
   std::string failed_dependency(const config::task& t) override;
   void emit(const event_record&) override;
   void on_state_change(instance& i) override;
-  std::string notify_socket(const config::task& t) override;
-  std::shared_ptr<const std::vector<std::string>> task_env(const config::task& t) override;
-  std::string program(const config::task& t) override;
-  process::cgroup_tree* cgroups() override { return cgroups_.get(); }
 
  private:
   /// Binds every task's notify socket; false (after logging why) when it cannot.
   bool open_notify_sockets();
-  void on_notify(task_slot& slot, const notify::listener::datagram& d);
-  void refuse_notify(task_slot& slot, pid_t pid, const std::string& why);
+  void on_notify(task& t, const notify::listener::datagram& d);
+  /// The instance of `t` that sent `pid`'s datagram; null when it is none of them.
+  instance* sender_of(task& t, pid_t pid);
+  void refuse_notify(task& t, pid_t pid, const std::string& why);
   void on_signal(int signo);
   void arm_signals();
   /// Turns cgroup tracking on when a child cgroup can be made; logs which way it went.
@@ -107,15 +98,15 @@ class supervisor final : public host {
   /// Handles the queued changes; one at a time, so a chain of them never recurses.
   void drain_changes();
   /// Shutdown: one more task whose instances are all idle; its dependencies may stop now.
-  void on_task_idle(task_slot& slot);
-  void stop_task(task_slot& slot);
+  void on_task_idle(task& t);
+  void stop_task(task& t);
   void stop_orphans();
   /// Sends `signo` to every child that belongs to no instance; returns how many there were.
   size_t signal_orphans(int signo);
   void force_kill();
   void finish();
-  task_slot* find(std::string_view name);
-  task_slot& slot_of(const config::task& t) { return tasks_[index_.at(t.name)]; }
+  task* find(std::string_view name);
+  task& task_of(const config::task& t) { return tasks_[index_.at(t.name)]; }
 
   config::config cfg_;
   boost::asio::io_context loop_;
@@ -127,21 +118,23 @@ class supervisor final : public host {
   std::string run_id_;
   std::unique_ptr<class run_lock> run_lock_;
   std::unique_ptr<process::cgroup_tree> cgroups_;  ///< before tasks_: instances go first
-  std::vector<task_slot> tasks_;
+  std::vector<task> tasks_;
   std::unordered_map<std::string_view, size_t> index_;  ///< task name -> tasks_ index
   std::deque<instance*> changed_;  ///< instances whose state changed, not yet handled
   bool draining_ = false;
   size_t busy_tasks_ = 0;  ///< shutdown: tasks with an instance that is not idle yet
   /// After tasks_, so it is joined before the instances whose buffers its jobs borrow go.
   process::spawner spawner_;
+  process::os_spawn_service spawns_;
   std::vector<event_sink*> sinks_;
   std::function<void()> status_to_log_;
   std::unique_ptr<notify::socket_directory> notify_dir_;
   notify_counters notify_stats_;
 
-  bool shutting_down_ = false;
-  bool orphan_phase_ = false;
-  bool finished_ = false;
+  /// Where the supervisor is: supervising; stopping the tasks (reverse dependency order);
+  /// stopping the orphans left when every task is idle; finished (the loop is stopped).
+  enum class phase { running, stopping_tasks, stopping_orphans, finished };
+  phase phase_ = phase::running;
   int exit_code_ = 0;
   std::chrono::steady_clock::time_point shutdown_deadline_{};
   boost::asio::steady_timer shutdown_timer_;

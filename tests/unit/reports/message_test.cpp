@@ -13,7 +13,7 @@ namespace json = boost::json;
 supervisor::event_record crash() {
   supervisor::event_record r;
   r.ts = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'795'000'000'123));
-  r.event = "exited";
+  r.event = supervisor::report_event::exited;
   r.to = supervisor::route::fault;
   r.task = "web";
   r.ns = "webns";

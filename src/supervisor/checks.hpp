@@ -1,0 +1,51 @@
+// The ready, health and watchdog checks of one run. Made when its process is up and destroyed
+// with the run, so nothing of them fires into the next one. Each result goes to a callback;
+// whether it still matters in the instance's state is the lifecycle table's to decide.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "config/model.hpp"
+#include "probes/probe.hpp"
+#include "supervisor/host.hpp"
+
+namespace taskmux::supervisor {
+
+class checks {
+ public:
+  struct callbacks {
+    std::function<void()> ready;                               ///< the ready check passed
+    std::function<void(std::string why)> health_failed;        ///< `failures` in a row
+    std::function<void(std::string why)> watchdog_expired;     ///< no WATCHDOG=1 in time
+  };
+  /// `cfg` outlives it; `env` (for exec probes) stays valid for the run.
+  checks(host& h, const config::task& cfg, std::span<const char* const> env, callbacks cb);
+
+  /// "started": ready after 1 s up; tcp, http, exec: tried every 500 ms until one passes;
+  /// "notify": READY=1 says it, nothing to arm.
+  void arm_ready();
+  /// Once ready: the health check every `interval`; `failures` failed ones in a row fail it.
+  void arm_health();
+  /// At spawn, and again at every WATCHDOG=1; nothing without `watchdog`.
+  void arm_watchdog();
+
+ private:
+  void try_ready();
+  void try_health();
+
+  host& host_;
+  const config::task& cfg_;
+  callbacks cb_;
+  std::optional<probes::target> ready_target_;
+  std::optional<probes::http_url> health_url_;
+  std::unique_ptr<deadline> ready_timer_, health_timer_, watchdog_timer_;
+  std::unique_ptr<probes::attempt> probe_;  ///< the ready or health attempt in flight
+  int health_failures_ = 0;                 ///< in a row
+};
+
+}  // namespace taskmux::supervisor
