@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "process/unique_fd.hpp"
+
 namespace taskmux::cli {
 namespace {
 
@@ -29,13 +31,6 @@ std::string make_parents(const std::filesystem::path& dir, mode_t mode) {
   return {};
 }
 
-struct fd_guard {
-  int fd;
-  ~fd_guard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 state_dir_result prepare_state_dir(const std::filesystem::path& dir, bool traversable,
@@ -48,9 +43,9 @@ state_dir_result prepare_state_dir(const std::filesystem::path& dir, bool traver
   bool made = ::mkdir(dir.c_str(), 0700) == 0;
   if (!made && errno != EEXIST) return fail(std::strerror(errno));
   // Checked and changed through one descriptor, so a rename in between cannot redirect it.
-  fd_guard d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  process::unique_fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   struct stat st;
-  if (d.fd < 0 || ::fstat(d.fd, &st) != 0) return fail(std::strerror(errno));
+  if (!d || ::fstat(d.get(), &st) != 0) return fail(std::strerror(errno));
   if (st.st_uid != ::geteuid())
     return fail("owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
                 std::to_string(::geteuid()) +
@@ -71,7 +66,7 @@ state_dir_result prepare_state_dir(const std::filesystem::path& dir, bool traver
     next = mode | 011;
     why = "tasks running as another user reach their notify sockets through it";
   }
-  if (next != mode && ::fchmod(d.fd, next) != 0)
+  if (next != mode && ::fchmod(d.get(), next) != 0)
     return fail(std::string("unable to chmod: ") + std::strerror(errno));
   if (made || next == mode) return {};
   return {{},

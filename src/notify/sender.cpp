@@ -9,15 +9,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "process/unique_fd.hpp"
+
 namespace taskmux::notify {
 namespace {
 
-struct fd_guard {
-  int fd = -1;
-  ~fd_guard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 std::string error_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -34,9 +30,9 @@ std::string send(std::string_view socket, std::string_view payload, std::chrono:
   if (socket[0] == '@') addr.sun_path[0] = '\0';
   else ++len;  // the path's NUL
 
-  fd_guard sock{::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
-  if (sock.fd < 0) return error_text("socket");
-  fd_guard pipe_read, pipe_write;
+  process::unique_fd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) return error_text("socket");
+  process::unique_fd pipe_read, pipe_write;
   iovec iov{const_cast<char*>(payload.data()), payload.size()};
   msghdr msg{};
   msg.msg_name = &addr;
@@ -47,22 +43,22 @@ std::string send(std::string_view socket, std::string_view payload, std::chrono:
   if (receipt.count() > 0) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return error_text("pipe");
-    pipe_read.fd = p[0];
-    pipe_write.fd = p[1];
+    pipe_read.reset(p[0]);
+    pipe_write.reset(p[1]);
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
     auto* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &pipe_write.fd, sizeof(int));
+    int passed = pipe_write.get();
+    std::memcpy(CMSG_DATA(c), &passed, sizeof(int));
   }
-  if (::sendmsg(sock.fd, &msg, MSG_NOSIGNAL) < 0) return error_text("unable to send to " + std::string(socket));
+  if (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) return error_text("unable to send to " + std::string(socket));
   if (receipt.count() == 0) return "";
-  ::close(pipe_write.fd);
-  pipe_write.fd = -1;
+  pipe_write.reset();
   // The receiver's copy is the last write end: its close is our POLLHUP.
-  pollfd p{pipe_read.fd, POLLIN, 0};
+  pollfd p{pipe_read.get(), POLLIN, 0};
   int r;
   do r = ::poll(&p, 1, static_cast<int>(receipt.count()));
   while (r < 0 && errno == EINTR);

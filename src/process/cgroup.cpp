@@ -16,16 +16,14 @@
 
 #include "process/cgroup_path.hpp"
 #include "process/text_file.hpp"
+#include "process/unique_fd.hpp"
 
 namespace taskmux::process {
 namespace {
 
 bool write_file(int dir_fd, const std::string& path, std::string_view text) {
-  int fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  return ok;
+  unique_fd fd(::openat(dir_fd, path.c_str(), O_WRONLY | O_CLOEXEC));
+  return fd && ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
 }
 
 std::optional<std::string> own_directory(std::string& why) {
@@ -105,11 +103,10 @@ std::vector<stale_run> remove_dead_runs(const std::string& parent) {
   while (auto* entry = ::readdir(dir)) {
     if (entry->d_type != DT_DIR || std::strncmp(entry->d_name, "taskmux-", 8) != 0) continue;
     std::string run = parent + "/" + entry->d_name;
-    int fd = ::open(run.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) continue;
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
+    unique_fd fd(::open(run.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) continue;
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
       if (auto r = stop_dead_run(run); r.stopped || !r.left.empty()) found.push_back(std::move(r));
-    ::close(fd);
   }
   ::closedir(dir);
   return found;
@@ -147,28 +144,28 @@ std::unique_ptr<cgroup_tree> cgroup_tree::create(boost::asio::io_context& loop,
   std::string dir = *parent + "/taskmux-" + run_id;
   // Taskmuxes starting in the same cgroup take turns (flock on the parent), so none mistakes
   // another's fresh, not yet locked directory for a dead run's.
-  int parent_fd = ::open(parent->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (parent_fd >= 0) ::flock(parent_fd, LOCK_EX);
+  unique_fd parent_fd(::open(parent->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (parent_fd) ::flock(parent_fd.get(), LOCK_EX);
   auto stale = remove_dead_runs(*parent);
-  int lock_fd = -1;
+  unique_fd lock_fd;
   bool made = ::mkdir(dir.c_str(), 0755) == 0;
   if (!made) {
     why = "unable to create " + dir + ": " + std::strerror(errno);
-  } else if ((lock_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-             ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+  } else if (lock_fd.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+             !lock_fd || ::flock(lock_fd.get(), LOCK_EX | LOCK_NB) != 0) {
     why = "unable to lock " + dir + ": " + std::strerror(errno);
   }
-  if (parent_fd >= 0) ::close(parent_fd);
+  parent_fd.reset();
   int inotify_fd = why.empty() ? ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
   if (why.empty() && inotify_fd < 0)
     why = std::string("unable to create an inotify instance: ") + std::strerror(errno);
   if (!why.empty()) {
-    if (lock_fd >= 0) ::close(lock_fd);
+    lock_fd.reset();
     if (made) ::rmdir(dir.c_str());
     return nullptr;
   }
-  auto tree =
-      std::unique_ptr<cgroup_tree>(new cgroup_tree(loop, std::move(dir), lock_fd, inotify_fd));
+  auto tree = std::unique_ptr<cgroup_tree>(
+      new cgroup_tree(loop, std::move(dir), lock_fd.release(), inotify_fd));
   tree->stale_runs_ = std::move(stale);
   return tree;
 }

@@ -7,21 +7,23 @@
 #include <cerrno>
 #include <cstring>
 
+#include "process/unique_fd.hpp"
+
 namespace taskmux::supervisor {
 
 std::unique_ptr<run_lock> run_lock::take(const std::filesystem::path& state_dir, const std::string& run_id,
                                          std::string& previous, std::string& why) {
   auto path = (state_dir / "run.lock").string();
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
+  process::unique_fd owned(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!owned) {
     why = "unable to open " + path + ": " + std::strerror(errno);
     return nullptr;
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (::flock(owned.get(), LOCK_EX | LOCK_NB) != 0) {
     why = "unable to lock " + path + ": " + (errno == EWOULDBLOCK ? "another taskmux runs on this state_dir" : std::strerror(errno));
-    ::close(fd);
     return nullptr;
   }
+  int fd = owned.release();
   char buf[64];
   ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
   previous.clear();
