@@ -85,7 +85,13 @@ class ReadyTest(NotifyTest):
         rows = sup.wait_state("svc", "ready", timeout=5)
         self.assertEqual(rows[0]["status"], "serving")
         self.assertEqual(warnings(sup.stderr()), [])
-        reports = [b for _, _, b in sup.messages("_status_svc")]
+
+        # The store commits on its own thread: the last reports may land a moment after the state.
+        def reports_so_far():
+            found = [b for _, _, b in sup.messages("_status_svc")]
+            events = [b["event"] for b in found]
+            return found if "ready" in events and events.count("progress") >= 2 else None
+        reports = sup.wait_for(reports_so_far, what="the ready and 2 progress reports on _status_svc")
         self.assertEqual([b["message"] for b in reports if b["event"] == "progress"], ["booting", "serving"])
         self.assertEqual([b["event"] for b in reports if b["event"] == "ready"], ["ready"])
 
