@@ -242,6 +242,21 @@ class WatchdogTest(NotifyTest):
         self.assertEqual(warnings(sup.stderr()), [])
 
 
+    def test_watchdog_usec_is_the_watchdog_in_microseconds_and_absent_without_one(self):
+        # What sd_watchdog_enabled() reads. taskmux's own (from a service manager above it) is
+        # never passed on.
+        sup = self.start(f'[[task]]\nname = "dog"\nwatchdog = "1500ms"\nrestart = "never"\ncommand = {probe("env")}\n\n'
+                         f'[[task]]\nname = "free"\nrestart = "never"\ncommand = {probe("env")}\n',
+                         env={"WATCHDOG_USEC": "999", "WATCHDOG_PID": "1"})
+        sup.wait_state(None, "exited", count=2)
+        # The instance mark comes last in a task's environment: once it is there, all of it is.
+        sup.wait_stdout("free[0] | TASKMUX_INSTANCE=")
+        sup.wait_stdout("dog[0] | TASKMUX_INSTANCE=")
+        out = sup.stdout().splitlines()
+        self.assertEqual([l for l in out if l.startswith("dog[0] | WATCHDOG_")], ["dog[0] | WATCHDOG_USEC=1500000"])
+        self.assertEqual([l for l in out if l.startswith("free[0] | WATCHDOG_")], [])
+
+
 class OtherKeysTest(NotifyTest):
     def test_stopping_and_errno_are_accepted_and_errno_explains_the_exit(self):
         body = "notify('STOPPING=1')\nnotify('ERRNO=5')\nsys.exit(1)\n"
