@@ -187,6 +187,11 @@ class Supervisor:
         """For tests that first leave taskmux's stdout unread (a stalled reader)."""
         self._readers[0].start()
 
+    def read_rest_of_stdout(self, timeout=10.0):
+        """After taskmux exited with its stdout left unread: read what the pipe still holds."""
+        self._readers[0].start()
+        self._readers[0].join(timeout)
+
     @staticmethod
     def _read(stream, sink):
         for line in iter(stream.readline, b""):

@@ -1,14 +1,20 @@
 """Task lifecycle with real processes: restart policies, backoff, start limit, critical tasks,
 commands that cannot be executed (SPEC "Task lifecycle")."""
+import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import tempfile
 import time
 import unittest
+from pathlib import Path
 
 from harness import TaskmuxTest, probe
+
+# For shell-string commands: a task that stays up, taking the shell's pid with exec.
+PROBE_SLEEP = " ".join(shlex.quote(a) for a in json.loads(probe("sleep", 3600)))
 
 
 def exits(stderr, label):
@@ -51,6 +57,35 @@ class RestartPolicyTest(TaskmuxTest):
             base = 100 * 2 ** n
             self.assertGreaterEqual(d, base * 0.8 - 1, delays)
             self.assertLessEqual(d, base * 1.2 + 1, delays)
+
+    def test_backoff_starts_again_from_initial_after_a_run_longer_than_max(self):
+        # Runs 1-3 fail at once (100, 200, 400 ms), run 4 fails after 0.8 s, longer than max:
+        # the delay after it is initial again, then it doubles anew.
+        counter = Path(tempfile.mkdtemp(prefix="taskmux-test-")) / "runs"
+        self.addCleanup(shutil.rmtree, counter.parent, True)
+        script = (f'n=$(($(cat {counter} 2>/dev/null || echo 0) + 1)); echo $n > {counter}; '
+                  f'case $n in 4) sleep 0.8; exit 1;; [1-5]) exit 1;; *) exec {PROBE_SLEEP};; esac')
+        sup = self.start(f'[[task]]\nname = "flap"\ncommand = {json.dumps(script)}\n'
+                         'backoff = { initial = "100ms", max = "500ms" }\nstart_limit = { burst = 0 }\n')
+
+        def failed_runs():
+            found = [b for _, _, b in sup.messages("_fault_flap") if b["event"] == "exited"]
+            return found if len(found) >= 5 else None
+        exited = sup.wait_for(failed_runs, timeout=15, what="5 failed runs on _fault_flap")
+        runs = [(b["run_time_s"], b["delay_s"]) for b in exited]
+        self.assertGreater(runs[3][0], 0.5, f"run 4 lasted longer than max: {runs}")
+        self.assertTrue(all(r < 0.5 for r, _ in runs[:3] + runs[4:]), f"the other runs did not: {runs}")
+        # Each within the ±20% jitter of 100, 200, 400, then 100 (reset), 200 ms.
+        for (_, delay), base in zip(runs, (0.1, 0.2, 0.4, 0.1, 0.2)):
+            self.assertGreaterEqual(delay, base * 0.8 - 0.001, runs)
+            self.assertLessEqual(delay, base * 1.2 + 0.001, runs)
+
+        # The store commits on its own thread: the 5th backoff report may land a moment later.
+        def backoff_delays():
+            found = [b["delay_s"] for _, _, b in sup.messages("_status_flap") if b["event"] == "backoff"]
+            return found if len(found) >= 5 else None
+        backoffs = sup.wait_for(backoff_delays, what="5 backoff reports on _status_flap")
+        self.assertEqual(backoffs[:5], [d for _, d in runs], "the backoff report names the same delay")
 
     def test_start_limit_makes_a_task_fatal(self):
         sup = self.start(f'[[task]]\nname = "loop"\ncommand = {probe("exit", 1)}\n'
@@ -135,6 +170,29 @@ class DependencyFailureTest(TaskmuxTest):
         self.assertEqual(sup.leftovers(), [])
 
 
+class DependencyReadyTest(TaskmuxTest):
+    """SPEC: a looped task between runs and a `restart = "never"` task that exited 0 count as
+    ready, for depends_on as for /readyz."""
+
+    def test_a_looped_dependency_between_runs_lets_its_dependent_start(self):
+        sup = self.start(f'[[task]]\nname = "batch"\ncommand = {probe("sleep", 0.5)}\nevery = "1h"\n\n'
+                         f'[[task]]\nname = "app"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["batch"]\n')
+        sup.wait_state("app", ("running", "ready"), timeout=10)
+        self.assertEqual(sup.rows("batch")[0]["state"], "waiting")
+        err = sup.stderr()
+        self.assertLess(err.index("batch[0] cycle succeeded"), err.index("app[0] started"),
+                        "app waits for the end of the first run")
+
+    def test_a_never_task_that_exited_0_lets_its_dependent_start(self):
+        sup = self.start(f'[[task]]\nname = "migrate"\ncommand = {probe("exit", 0)}\nrestart = "never"\n\n'
+                         f'[[task]]\nname = "app"\ncommand = {probe("sleep", 3600)}\ndepends_on = ["migrate"]\n')
+        sup.wait_state("app", ("running", "ready"), timeout=10)
+        row = sup.rows("migrate")[0]
+        self.assertEqual((row["state"], row["last_exit"]["code"]), ("exited", 0), row)
+        err = sup.stderr()
+        self.assertLess(err.index("migrate[0] exited"), err.index("app[0] started"))
+
+
 class LongChainTest(TaskmuxTest):
     def test_a_chain_of_5000_dependencies_starts_and_stops_in_order_without_recursion(self):
         # Each task waits for the one before it; a SIGTERM stops them all, last first: a chain
@@ -176,6 +234,22 @@ class EnvironmentTest(TaskmuxTest):
         self.assertIn("show[0] | NAMESPACE=ns1", out)
         self.assertIn("show[0] | GREETING=hello", out)
         self.assertIn("show[0] | PYTHONUNBUFFERED=0", out, "a configured value wins over the default")
+
+    def test_inherit_env_false_gives_a_task_only_its_own_variables(self):
+        sup = self.start(f'[[task]]\nname = "bare"\ncommand = {probe("env")}\nrestart = "never"\ninherit_env = false\n'
+                         'env = { MINE = "x" }\n\n'
+                         f'[[task]]\nname = "full"\ncommand = {probe("env")}\nrestart = "never"\n',
+                         env={"TASKMUX_TEST_OUTER": "outer"})
+        sup.wait_state(None, "exited", count=2)
+        sup.wait_stdout("full[0] | TASKMUX_TEST_OUTER=outer")
+        # The instance mark comes last in a task's environment: once it is there, all of it is.
+        sup.wait_stdout("bare[0] | TASKMUX_INSTANCE=")
+        bare = [l[len("bare[0] | "):] for l in sup.stdout().splitlines() if l.startswith("bare[0] | ")]
+        # PYTHONUNBUFFERED is taskmux's default for every task; TASKMUX_INSTANCE marks its processes.
+        self.assertEqual(sorted(kv.split("=", 1)[0] for kv in bare),
+                         ["MINE", "NAMESPACE", "NOTIFY_SOCKET", "PYTHONUNBUFFERED", "TASKMUX_INSTANCE", "TASK_INSTANCE",
+                          "TASK_NAME"], bare)
+        self.assertIn("MINE=x", bare)
 
     def test_a_string_command_runs_through_sh_in_the_workdir(self):
         sup = self.start('[[task]]\nname = "sh"\ncommand = "echo dir=$(pwd) && echo $((6*7))"\nworkdir = "/tmp"\n'

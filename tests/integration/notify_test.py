@@ -85,7 +85,13 @@ class ReadyTest(NotifyTest):
         rows = sup.wait_state("svc", "ready", timeout=5)
         self.assertEqual(rows[0]["status"], "serving")
         self.assertEqual(warnings(sup.stderr()), [])
-        reports = [b for _, _, b in sup.messages("_status_svc")]
+
+        # The store commits on its own thread: the last reports may land a moment after the state.
+        def reports_so_far():
+            found = [b for _, _, b in sup.messages("_status_svc")]
+            events = [b["event"] for b in found]
+            return found if "ready" in events and events.count("progress") >= 2 else None
+        reports = sup.wait_for(reports_so_far, what="the ready and 2 progress reports on _status_svc")
         self.assertEqual([b["message"] for b in reports if b["event"] == "progress"], ["booting", "serving"])
         self.assertEqual([b["event"] for b in reports if b["event"] == "ready"], ["ready"])
 
@@ -234,6 +240,21 @@ class WatchdogTest(NotifyTest):
         self.assertIn("WATCHDOG=trigger", triggered[0]["message"])
         self.assertEqual(sup.rows("trigger")[0]["state"], "exited")
         self.assertEqual(warnings(sup.stderr()), [])
+
+
+    def test_watchdog_usec_is_the_watchdog_in_microseconds_and_absent_without_one(self):
+        # What sd_watchdog_enabled() reads. taskmux's own (from a service manager above it) is
+        # never passed on.
+        sup = self.start(f'[[task]]\nname = "dog"\nwatchdog = "1500ms"\nrestart = "never"\ncommand = {probe("env")}\n\n'
+                         f'[[task]]\nname = "free"\nrestart = "never"\ncommand = {probe("env")}\n',
+                         env={"WATCHDOG_USEC": "999", "WATCHDOG_PID": "1"})
+        sup.wait_state(None, "exited", count=2)
+        # The instance mark comes last in a task's environment: once it is there, all of it is.
+        sup.wait_stdout("free[0] | TASKMUX_INSTANCE=")
+        sup.wait_stdout("dog[0] | TASKMUX_INSTANCE=")
+        out = sup.stdout().splitlines()
+        self.assertEqual([l for l in out if l.startswith("dog[0] | WATCHDOG_")], ["dog[0] | WATCHDOG_USEC=1500000"])
+        self.assertEqual([l for l in out if l.startswith("free[0] | WATCHDOG_")], [])
 
 
 class OtherKeysTest(NotifyTest):

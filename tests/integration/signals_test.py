@@ -1,6 +1,7 @@
 """Signals to taskmux itself (SPEC "Task lifecycle"): TERM, INT, QUIT and PWR stop everything
-cleanly; USR1 writes the status to the log; every other signal a process can send is ignored,
-outside PID 1 too, where the kernel's default would end taskmux and leave its tasks running."""
+cleanly; HUP is reload, which stops nothing; USR1 writes the status to the log; every other
+signal a process can send is ignored, outside PID 1 too, where the kernel's default would end
+taskmux and leave its tasks running."""
 import signal
 import time
 import unittest
@@ -46,6 +47,24 @@ class SignalsTest(TaskmuxTest):
             self.assertNotEqual(proc_state(sup.taskmux_pid()), "T", f"taskmux was stopped by {name}")
         self.assertEqual(sorted(r["pid"] for r in sup.rows()), pids, "no task was touched")
         sup.wait_stderr("received SIGUSR2: ignored")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        self.assertEqual(sup.leftovers(), [])
+
+    def test_sighup_is_reload_and_stops_neither_taskmux_nor_its_tasks(self):
+        sup = self.start_two()
+        pids = sorted(r["pid"] for r in sup.rows())
+        sup.signal(signal.SIGHUP)
+        sup.wait_stderr("received SIGHUP")
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:
+            self.assertIsNone(sup.proc.poll(), "taskmux ended on SIGHUP")
+            self.assertEqual(sorted(r["pid"] for r in sup.rows()), pids, "a task was restarted or stopped")
+            time.sleep(0.1)
+        self.assertNotIn("] stopping", sup.stderr())
+        # docs/cli.md: HUP is reload (with an unchanged file, nothing to do), not a stray signal.
+        self.assertRegex(sup.stderr(), r"received SIGHUP: [^\n]*reload")
+        self.assertNotIn("received SIGHUP: ignored", sup.stderr())
         sup.signal(signal.SIGTERM)
         self.assertEqual(sup.wait_exit(20), 0)
         self.assertEqual(sup.leftovers(), [])
