@@ -72,8 +72,10 @@ void instance::request_stop() {
   handle(event::stop);
 }
 
-void instance::kill_now() {
-  if (has_processes()) kill_group();
+void instance::kill_now(const std::string& why) {
+  if (!has_processes()) return;
+  if (!run_.killing) emit(killed_by_shutdown(cfg_, why));
+  kill_group();
 }
 
 facts instance::current_facts() {

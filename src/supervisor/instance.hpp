@@ -42,8 +42,9 @@ class instance final {
   void handle(event e);
   /// Asks it to stop (marks the stop as requested, so it ends in `stopped`).
   void request_stop();
-  /// SIGKILL to everything of it now (shutdown deadline).
-  void kill_now();
+  /// SIGKILL to everything of it now (the shutdown cannot wait): a fault report says so, with
+  /// `why` ("shutdown_timeout (30s) passed"), unless stop_timeout's SIGKILL said it already.
+  void kill_now(const std::string& why);
   /// A notify datagram that came from one of its processes (see owns()).
   void on_notify(const notify::message& m);
   /// `p` may speak for this instance: a process of its current run (the main process, its

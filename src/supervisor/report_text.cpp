@@ -43,6 +43,11 @@ std::string exit_text(const report_facts& f) {
   return text;
 }
 
+report_line killed_by_shutdown(const config::task& t, const std::string& why) {
+  return line(report_event::fault, "did not stop before the shutdown ended (" + why + "; its stop_timeout is " +
+                                       format_duration(t.stop_timeout) + "); sent SIGKILL to its process group");
+}
+
 report_line report_for(action a, const report_facts& f) {
   auto& t = f.task;
   auto& r = f.current;

@@ -35,6 +35,10 @@ struct report_line {
 /// The report of `a`, one of the report_* actions.
 report_line report_for(action a, const report_facts& f);
 
+/// The fault of an instance that the shutdown had to SIGKILL before its stop_timeout: `why`
+/// names the deadline ("shutdown_timeout (30s) passed").
+report_line killed_by_shutdown(const config::task& t, const std::string& why);
+
 /// How the run ended, for the log and for `exited`/`cycle_failed`: "exited with code 1 after
 /// 0.4s", "timed out after 10s; killed by SIGTERM after 10s", with ERRNO= when the task sent one.
 std::string exit_text(const report_facts& f);

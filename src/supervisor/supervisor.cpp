@@ -248,7 +248,7 @@ void supervisor::on_signal(int signo) {
     case SIGPWR:   // what LXC and sysvinit send to ask init to shut down
       if (shutting_down()) {
         log("info", "received " + name + " again: killing everything now");
-        force_kill();
+        force_kill("taskmux received " + name + " again");
         return;
       }
       shutdown(0, "received " + name);
@@ -270,7 +270,7 @@ void supervisor::shutdown(int code, const std::string& why) {
   shutdown_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || phase_ == phase::finished) return;
     log("fault", "shutdown_timeout passed: killing what is left");
-    force_kill();
+    force_kill("shutdown_timeout (" + config::format_duration(cfg_.supervisor.shutdown_timeout) + ") passed");
   });
   // Reverse dependency order: a task stops once none of its dependents has anything left.
   // Counted, not searched, so a chain of 10,000 tasks stops in linear time.
@@ -330,9 +330,9 @@ size_t supervisor::signal_orphans(int signo) {
   return count;
 }
 
-void supervisor::force_kill() {
+void supervisor::force_kill(const std::string& why) {
   for (auto& t : tasks_)
-    for (auto& i : t.instances) i->kill_now();
+    for (auto& i : t.instances) i->kill_now(why);
   signal_orphans(SIGKILL);
   if (!shutting_down()) shutdown(exit_code_, "forced");
   // Whatever is left now can only be reaped; give it a moment, then leave regardless.

@@ -103,7 +103,8 @@ class supervisor final : public host {
   void stop_orphans();
   /// Sends `signo` to every child that belongs to no instance; returns how many there were.
   size_t signal_orphans(int signo);
-  void force_kill();
+  /// SIGKILL to everything now, each instance that had processes reported as a fault naming `why`.
+  void force_kill(const std::string& why);
   void finish();
   task* find(std::string_view name);
   task& task_of(const config::task& t) { return tasks_[index_.at(t.name)]; }

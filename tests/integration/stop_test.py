@@ -64,7 +64,6 @@ class StopTest(TaskmuxTest):
         self.assertIn("did not stop within 500ms of SIGTERM; sent SIGKILL", faults[0]["message"])
         self.assertEqual(sup.messages("_fault_calm"), [], "a task that stopped on SIGTERM is no fault")
 
-    @unittest.expectedFailure  # defect: SIGKILL from shutdown_timeout or a second SIGTERM reports no fault
     def test_an_instance_killed_by_shutdown_timeout_or_a_second_sigterm_is_reported_as_a_fault(self):
         # SPEC: a shutdown that had to use SIGKILL exits 0 "after reporting a fault for each
         # instance that needed it", whichever deadline sent the SIGKILL.
