@@ -67,6 +67,7 @@ supervisor::supervisor(config::config cfg, options opts)
 supervisor::~supervisor() = default;
 
 void supervisor::log(std::string_view level, std::string_view text) {
+  if (!logs::is_shown(level, cfg_.supervisor.log_level)) return;
   std::string line;
   format_.own_line(line, level, text);
   err_.append(line);

@@ -1,10 +1,14 @@
 """Task output on taskmux's stdout/stderr (SPEC "Logs"): prefixes, long lines, binary bytes,
-JSON lines, and a slow reader that must not stall anything."""
+JSON lines, a slow reader that must not stall anything, and log_level for taskmux's own lines."""
 import json
+import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
+from pathlib import Path
 
 from harness import TaskmuxTest, probe
 
@@ -78,6 +82,44 @@ class SlowReaderTest(TaskmuxTest):
         self.assertLess(time.monotonic() - start, 4, "exit waited on its own output beyond shutdown_timeout")
         self.assertIn("all tasks stopped", sup.stderr())
         self.assertEqual(sup.leftovers(), [])
+
+
+class LogLevelTest(TaskmuxTest):
+    """log_level filters taskmux's own lines on stderr; task output is not taskmux's and stays."""
+
+    def start_with_a_warning_and_a_fault(self, log_level):
+        # A state_dir writable by others is repaired with a warning; a task exiting 3 is a fault.
+        d = Path(tempfile.mkdtemp(prefix="taskmux-test-"))
+        self.addCleanup(shutil.rmtree, d, True)
+        (d / "state").mkdir()
+        os.chmod(d / "state", 0o777)
+        sup = self.start(f'[[task]]\nname = "fails"\nrestart = "never"\n'
+                         f'command = "echo said-by-the-task >&2; exit 3"\n',
+                         dir=d, supervisor_table=f'name = "t"\nlog_level = "{log_level}"')
+        sup.wait_state("fails", "exited")
+        sup.wait_stderr("fails[0] | said-by-the-task")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        return sup
+
+    def test_log_level_warning_hides_info_lines_and_keeps_warnings_and_faults(self):
+        err = self.start_with_a_warning_and_a_fault("warning").stderr()
+        self.assertIn("was mode 0777 (writable by others); now 0700", err)
+        self.assertIn("taskmux | fails[0] exited with code 3", err)
+        for info in ("taskmux | taskmux ", "fails[0] started (pid", "received SIGTERM", "all tasks stopped"):
+            self.assertNotIn(info, err)
+
+    def test_log_level_error_hides_warnings_too(self):
+        err = self.start_with_a_warning_and_a_fault("error").stderr()
+        self.assertNotIn("was mode 0777", err)
+        self.assertNotIn("fails[0] started (pid", err)
+        self.assertIn("taskmux | fails[0] exited with code 3", err)
+
+    def test_the_default_log_level_info_shows_info_lines(self):
+        err = self.start_with_a_warning_and_a_fault("info").stderr()
+        self.assertIn("fails[0] started (pid", err)
+        self.assertIn("all tasks stopped", err)
+        self.assertIn("was mode 0777", err)
 
 
 if __name__ == "__main__":
