@@ -69,6 +69,21 @@ class SlowReaderTest(TaskmuxTest):
         sup.signal(signal.SIGTERM)
         self.assertEqual(sup.wait_exit(20), 0)
 
+    def test_with_json_log_format_the_drop_notice_is_a_json_object_too(self):
+        sup = self.start(f'[[task]]\nname = "flood"\ncommand = {probe("flood", 32 << 20, 100)}\nrestart = "never"\n',
+                         supervisor_table='name = "t"\nlog_format = "json"', read_stdout=False)
+        sup.wait_state("flood", "exited", timeout=30)
+        sup.start_reading_stdout()
+        sup.wait_stdout("lines of task output dropped", timeout=20)
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        objects = [json.loads(l) for l in sup.out]  # every line of stdout, the notice included
+        notices = [o for o in objects if o["task"] == "taskmux"]
+        self.assertGreaterEqual(len(notices), 1)
+        for o in notices:
+            self.assertEqual(o["level"], "warn")
+            self.assertRegex(o["line"], r"^[1-9][0-9]* lines of task output dropped: taskmux's output is read too slowly$")
+
     def test_exit_does_not_wait_for_a_reader_that_never_reads(self):
         # taskmux's writer is blocked in write(1) on a full pipe that nobody ever reads: the
         # shutdown still ends within shutdown_timeout (docker stop would otherwise SIGKILL it).
