@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/state_dir.hpp"
 #include "cli/table.hpp"
+#include "control/commands.hpp"
 #include "control/protocol.hpp"
 #include "control/server.hpp"
 #include "notify/listener.hpp"
@@ -21,23 +22,15 @@
 namespace taskmux::cli {
 namespace {
 
-boost::json::object answer(supervisor::supervisor& s, const boost::json::object& request) {
-  auto* command = request.if_contains("command");
-  if (!command || !command->is_string()) return control::error("request has no \"command\"", 2);
-  std::string name(command->as_string());
-  if (name == "status") {
-    std::vector<std::string> only;
-    if (auto* t = request.if_contains("tasks"); t && t->is_array())
-      for (auto& v : t->as_array())
-        if (v.is_string()) only.emplace_back(v.as_string());
-    try {
-      return control::ok(supervisor::status_document(s, only));
-    } catch (const std::invalid_argument& e) {
-      return control::error(e.what(), 2);
-    }
-  }
-  if (name == "ping") return control::ok(boost::json::string(s.run_id()));
-  return control::error("unknown command \"" + name + "\" (this taskmux supports: status, ping)", 2);
+/// What the control socket answers; every handler acts on `s`.
+control::commands control_commands(supervisor::supervisor& s) {
+  control::commands c;
+  c.add("status", [&s](const boost::json::object& r) {
+    return control::ok(supervisor::status_document(s, control::task_names(r)));
+  });
+  c.add("ping",
+        [&s](const boost::json::object&) { return control::ok(boost::json::string(s.run_id())); });
+  return c;
 }
 
 /// Whether tasks running as another user reach their notify sockets through state_dir.
@@ -78,8 +71,9 @@ exit_code run(const global_options& g) {
     return exit_code::failure;
   }
   reports->attach(sup);
+  auto commands = control_commands(sup);
   control::server control(
-      sup.loop(), [&sup](const boost::json::object& r) { return answer(sup, r); },
+      sup.loop(), [&commands](const boost::json::object& r) { return commands.dispatch(r); },
       [&sup](std::string_view level, std::string text) { sup.log(level, text); });
   if (auto err = control.listen(socket); !err.empty()) {
     std::cerr << "taskmux: " << err << "\n";

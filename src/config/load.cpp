@@ -55,6 +55,8 @@ void read_supervisor(table_reader r, config& c) {
   if (auto d = r.positive_duration("shutdown_timeout")) s.shutdown_timeout = *d;
   if (auto f = r.one_of("log_format", {"text", "json"}))
     s.log_format = *f == "json" ? log_format::json : log_format::text;
+  if (auto l = r.one_of("log_level", {"debug", "info", "warning", "error"}))
+    s.log_level = logs::parse(*l).value_or(logs::level::info);
   r.finish();
 }
 

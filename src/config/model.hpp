@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "logs/level.hpp"
+
 namespace taskmux::config {
 
 using duration = std::chrono::milliseconds;
@@ -92,6 +94,7 @@ struct supervisor {
   duration report_interval{15'000};
   duration shutdown_timeout{30'000};
   enum log_format log_format = log_format::text;
+  logs::level log_level = logs::level::info;  ///< taskmux's own lines below it are not written
 };
 
 struct reports {

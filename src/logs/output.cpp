@@ -13,6 +13,7 @@ namespace taskmux::logs {
 
 struct output::state {
   int fd;
+  line_format notices;
   size_t capacity;
   std::mutex mutex;
   std::condition_variable wake, drained;
@@ -26,9 +27,10 @@ struct output::state {
   bool is_drained() const { return pending.empty() && !writing; }
 };
 
-output::output(int fd, size_t capacity)
+output::output(int fd, line_format notices, size_t capacity)
     : state_(std::make_shared<state>()) {
   state_->fd = fd;
+  state_->notices = notices;
   state_->capacity = capacity;
   thread_ = std::thread(run, state_);
 }
@@ -102,8 +104,9 @@ void output::run(std::shared_ptr<state> sp) {
     s.wake.wait(lock, [&s] { return s.stopping || !s.pending.empty(); });
     if (s.stopping) return;  // close() saw it drained, or gave up on the reader
     if (s.unannounced) {
-      s.pending += "taskmux | " + std::to_string(s.unannounced) +
-                   " lines of task output dropped: taskmux's output is read too slowly\n";
+      s.notices.own_line(s.pending, "warn",
+                         std::to_string(s.unannounced) +
+                             " lines of task output dropped: taskmux's output is read too slowly");
       s.unannounced = 0;
     }
     batch.swap(s.pending);

@@ -9,14 +9,17 @@
 #include <string_view>
 #include <thread>
 
+#include "logs/format.hpp"
+
 namespace taskmux::logs {
 
 class output {
  public:
   using clock = std::chrono::steady_clock;
 
-  /// Writes to `fd` (not owned). `capacity` bounds the bytes waiting to be written.
-  explicit output(int fd, size_t capacity = 8 << 20);
+  /// Writes to `fd` (not owned). `notices`: how its own "N lines ... dropped" line looks (one
+  /// JSON object in json format). `capacity` bounds the bytes waiting to be written.
+  explicit output(int fd, line_format notices = {}, size_t capacity = 8 << 20);
   ~output();  ///< close() with the default bounds, unless it was closed already
   output(const output&) = delete;
   output& operator=(const output&) = delete;

@@ -1,5 +1,7 @@
-// depends_on as a graph of task indices: who must be ready before a task starts, who must
-// stop before it stops. Built once, in time linear in the number of tasks and edges.
+// depends_on as a graph of task indices, in both directions: a task's dependencies and its
+// dependents. Only the lists: the supervisor uses them to start a task once its dependencies
+// are ready, and to stop a task only once its dependents have stopped (supervisor.cpp).
+// Built once, in time linear in the number of tasks and edges.
 #pragma once
 
 #include <cstddef>

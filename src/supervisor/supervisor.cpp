@@ -42,8 +42,8 @@ supervisor::supervisor(config::config cfg, options opts)
     : cfg_(std::move(cfg)),
       reaper_(loop_),
       signals_(loop_),
-      out_(STDOUT_FILENO),
-      err_(STDERR_FILENO),
+      out_(STDOUT_FILENO, {cfg_.supervisor.log_format}),
+      err_(STDERR_FILENO, {cfg_.supervisor.log_format}),
       run_id_(make_run_id()),
       spawner_(loop_),
       spawns_(loop_, reaper_, spawner_),
@@ -71,7 +71,7 @@ supervisor::supervisor(config::config cfg, options opts)
 supervisor::~supervisor() = default;
 
 void supervisor::log(std::string_view level, std::string_view text) {
-  if (level == "debug") return;
+  if (!logs::is_shown(level, cfg_.supervisor.log_level)) return;
   std::string line;
   format_.own_line(line, level, text);
   err_.append(line);

@@ -1,11 +1,15 @@
 """Task output on taskmux's stdout/stderr (SPEC "Logs"): prefixes, long lines, binary bytes,
-JSON lines, and a slow reader that must not stall anything."""
+JSON lines, a slow reader that must not stall anything, and log_level for taskmux's own lines."""
 import json
+import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
+from pathlib import Path
 
 from harness import TaskmuxTest, probe
 
@@ -76,6 +80,21 @@ class SlowReaderTest(TaskmuxTest):
         sup.signal(signal.SIGTERM)
         self.assertEqual(sup.wait_exit(20), 0)
 
+    def test_with_json_log_format_the_drop_notice_is_a_json_object_too(self):
+        sup = self.start(f'[[task]]\nname = "flood"\ncommand = {probe("flood", 32 << 20, 100)}\nrestart = "never"\n',
+                         supervisor_table='name = "t"\nlog_format = "json"', read_stdout=False)
+        sup.wait_state("flood", "exited", timeout=30)
+        sup.start_reading_stdout()
+        sup.wait_stdout("lines of task output dropped", timeout=20)
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        objects = [json.loads(l) for l in sup.out]  # every line of stdout, the notice included
+        notices = [o for o in objects if o["task"] == "taskmux"]
+        self.assertGreaterEqual(len(notices), 1)
+        for o in notices:
+            self.assertEqual(o["level"], "warn")
+            self.assertRegex(o["line"], r"^[1-9][0-9]* lines of task output dropped: taskmux's output is read too slowly$")
+
     def test_exit_does_not_wait_for_a_reader_that_never_reads(self):
         # taskmux's writer is blocked in write(1) on a full pipe that nobody ever reads: the
         # shutdown still ends within shutdown_timeout (docker stop would otherwise SIGKILL it).
@@ -132,6 +151,44 @@ class SlowReaderTest(TaskmuxTest):
         lines = sup.out[:-1] if not sup.out[-1].endswith(b"\n") else sup.out
         self.assertEqual([l[:200] for l in lines if not is_json_object(l)], [])
         self.assertEqual([l for l in sup.err if not is_json_object(l)], [])
+
+
+class LogLevelTest(TaskmuxTest):
+    """log_level filters taskmux's own lines on stderr; task output is not taskmux's and stays."""
+
+    def start_with_a_warning_and_a_fault(self, log_level):
+        # A state_dir writable by others is repaired with a warning; a task exiting 3 is a fault.
+        d = Path(tempfile.mkdtemp(prefix="taskmux-test-"))
+        self.addCleanup(shutil.rmtree, d, True)
+        (d / "state").mkdir()
+        os.chmod(d / "state", 0o777)
+        sup = self.start(f'[[task]]\nname = "fails"\nrestart = "never"\n'
+                         f'command = "echo said-by-the-task >&2; exit 3"\n',
+                         dir=d, supervisor_table=f'name = "t"\nlog_level = "{log_level}"')
+        sup.wait_state("fails", "exited")
+        sup.wait_stderr("fails[0] | said-by-the-task")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        return sup
+
+    def test_log_level_warning_hides_info_lines_and_keeps_warnings_and_faults(self):
+        err = self.start_with_a_warning_and_a_fault("warning").stderr()
+        self.assertIn("was mode 0777 (writable by others); now 0700", err)
+        self.assertIn("taskmux | fails[0] exited with code 3", err)
+        for info in ("taskmux | taskmux ", "fails[0] started (pid", "received SIGTERM", "all tasks stopped"):
+            self.assertNotIn(info, err)
+
+    def test_log_level_error_hides_warnings_too(self):
+        err = self.start_with_a_warning_and_a_fault("error").stderr()
+        self.assertNotIn("was mode 0777", err)
+        self.assertNotIn("fails[0] started (pid", err)
+        self.assertIn("taskmux | fails[0] exited with code 3", err)
+
+    def test_the_default_log_level_info_shows_info_lines(self):
+        err = self.start_with_a_warning_and_a_fault("info").stderr()
+        self.assertIn("fails[0] started (pid", err)
+        self.assertIn("all tasks stopped", err)
+        self.assertIn("was mode 0777", err)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "config/diagnostics.hpp"
@@ -101,7 +102,26 @@ TEST_CASE("load: without [supervisor], state_dir is .taskmux beside the config f
   CHECK(c.supervisor.report_interval == 15s);
   CHECK(c.supervisor.shutdown_timeout == 30s);
   CHECK(c.supervisor.log_format == cfg::log_format::text);
+  CHECK(c.supervisor.log_level == taskmux::logs::level::info);
   CHECK_FALSE(c.supervisor.name.empty());  // the host name
+}
+
+TEST_CASE("load: log_level takes SPEC's four levels") {
+  using taskmux::logs::level;
+  for (auto [text, l] : {std::pair{"debug", level::debug}, std::pair{"info", level::info},
+                         std::pair{"warning", level::warning}, std::pair{"error", level::error}}) {
+    CAPTURE(text);
+    auto c = loaded(std::string("[supervisor]\nlog_level = \"") + text + "\"\n" + web);
+    CHECK(c.supervisor.log_level == l);
+  }
+}
+
+TEST_CASE("load: any other log_level, or one that is not a string, is an error at its value") {
+  CHECK(problem("[supervisor]\nlog_level = \"warn\"\n") ==
+        "2:13: log_level must be one of \"debug\", \"info\", \"warning\", \"error\", not \"warn\"");
+  CHECK(problem("[supervisor]\nname = \"x\"\nlog_level = \"INFO\"\n")
+            .rfind("3:13: log_level must be one of", 0) == 0);
+  CHECK(problem("[supervisor]\nlog_level = 2\n").rfind("2:13: ", 0) == 0);
 }
 
 TEST_CASE("load: without [reports] the embedded backend keeps 10000 messages per queue") {

@@ -1,0 +1,31 @@
+// How important a line of taskmux's own is, and which of them `log_level` lets through.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace taskmux::logs {
+
+/// In increasing order: `log_level = L` shows the lines of level L and above.
+enum class level {
+  debug,    ///< what only helps to find a bug in taskmux
+  info,     ///< what happens: starts, exits, signals received, shutdown
+  warning,  ///< something is off and was worked around
+  error,    ///< something failed: a task's fault, a store that cannot be written
+};
+
+/// SPEC's spelling: "debug", "info", "warning", "error".
+std::string_view to_string(level);
+/// The level that to_string() spells `text`; nothing for any other text.
+std::optional<level> parse(std::string_view text);
+
+/// The level of a line logged with `word`, as taskmux's code names them: SPEC's spellings,
+/// "warn" (warning) and "fault" (error, a task's fault); any other word is info.
+level level_of(std::string_view word);
+
+/// Whether a line logged with `word` is shown under `log_level = threshold`.
+inline bool is_shown(std::string_view word, level threshold) {
+  return level_of(word) >= threshold;
+}
+
+}  // namespace taskmux::logs
