@@ -1,5 +1,6 @@
 // The validated configuration as plain structs: what every other folder reads.
-// No toml++ type leaks out of src/config; loading and checking live in load.cpp.
+// No toml++ type leaks out of src/config; loading and checking live in load.cpp. Values are
+// parsed while loading (addresses, URLs), so no reader parses a config string again.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,9 @@
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "config/address.hpp"
+#include "config/amqp_url.hpp"
 
 namespace taskmux::config {
 
@@ -38,13 +42,13 @@ struct start_limit {
 /// `ready`: how taskmux decides an instance is ready.
 struct ready_started {};
 struct ready_notify {};
-struct ready_tcp { std::string address; };
-struct ready_http { std::string url; };
+struct ready_tcp { host_port address; };
+struct ready_http { http_url url; };
 struct ready_exec { std::vector<std::string> argv; };
 using ready_check = std::variant<ready_started, ready_notify, ready_tcp, ready_http, ready_exec>;
 
 struct health_check {
-  std::string url;  ///< http probe
+  http_url url;  ///< http probe
   duration interval{10'000};
   duration timeout{2'000};
   int failures = 3;
@@ -65,6 +69,8 @@ struct task {
   std::filesystem::path workdir;  ///< absolute
   std::map<std::string, std::string> env;
   bool inherit_env = true;
+  /// A user of this system, as written (load checks that it exists and can be switched to);
+  /// looked up again at each spawn, since /etc/passwd may change while taskmux runs.
   std::optional<std::string> user;
   int instances = 1;
   restart_policy restart = restart_policy::on_failure;
@@ -96,19 +102,18 @@ struct supervisor {
 
 struct reports {
   report_backend backend = report_backend::embedded;
-  std::string url = "amqp://guest:guest@127.0.0.1:5672/%2f";
+  amqp_target url{.host = "127.0.0.1"};  ///< amqp://guest:guest@127.0.0.1:5672/%2f
   int retain = 10'000;
 };
 
 struct http {
-  std::string listen = "127.0.0.1:8080";
+  host_port listen{"127.0.0.1", 8080};
   std::string token;
 };
 
 struct sftp_endpoint {
   std::string name;
-  std::string host;
-  int port = 22;
+  host_port address{"", 22};  ///< keys `host` and `port`
   std::string user;
   std::optional<std::string> password;
   std::optional<std::filesystem::path> identity;

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "probes/address.hpp"
+#include "config/address.hpp"
 #include "process/reaper.hpp"
 #include "process/spawner.hpp"
 
@@ -27,12 +27,13 @@ class attempt {
   virtual ~attempt() = default;
 };
 
-std::unique_ptr<attempt> tcp(boost::asio::io_context& loop, const host_port& where,
+/// Connects to `where` (resolved for each attempt: a name may move, as a container's does).
+std::unique_ptr<attempt> tcp(boost::asio::io_context& loop, const config::host_port& where,
                              std::chrono::milliseconds timeout, done_fn done);
 
 /// GET; a status of 200-399 passes (as Kubernetes' httpGet).
-std::unique_ptr<attempt> http(boost::asio::io_context& loop, const http_url& url, std::chrono::milliseconds timeout,
-                              done_fn done);
+std::unique_ptr<attempt> http(boost::asio::io_context& loop, const config::http_url& url,
+                              std::chrono::milliseconds timeout, done_fn done);
 
 /// Runs `argv` (output discarded, its own process group) through the spawner; exit 0 passes.
 /// Past `timeout` its group is killed and the attempt fails. The reaper reports its exit like

@@ -472,10 +472,9 @@ void instance::run_ready_probe() {
   };
   auto& loop = host_.loop();
   if (auto* t = std::get_if<config::ready_tcp>(&cfg_.ready)) {
-    if (auto where = probes::parse_host_port(t->address))
-      probe_ = probes::tcp(loop, *where, ready_probe_timeout, std::move(done));
+    probe_ = probes::tcp(loop, t->address, ready_probe_timeout, std::move(done));
   } else if (auto* h = std::get_if<config::ready_http>(&cfg_.ready)) {
-    if (auto url = probes::parse_http_url(h->url)) probe_ = probes::http(loop, *url, ready_probe_timeout, std::move(done));
+    probe_ = probes::http(loop, h->url, ready_probe_timeout, std::move(done));
   } else if (auto* e = std::get_if<config::ready_exec>(&cfg_.ready)) {
     probe_ = probes::exec(loop, host_.reaper(), host_.spawner(), {e->argv, env_, cfg_.workdir.string()},
                           ready_probe_timeout, std::move(done));
@@ -491,16 +490,14 @@ void instance::arm_health_check(milliseconds after) {
 }
 
 void instance::run_health_probe() {
-  auto url = probes::parse_http_url(cfg_.health->url);
-  if (!url) return;  // config validation refuses such a url
   auto spawn_id = spawn_count_;
-  probe_ = probes::http(host_.loop(), *url, cfg_.health->timeout, [this, spawn_id](bool ok, std::string detail) {
+  probe_ = probes::http(host_.loop(), cfg_.health->url, cfg_.health->timeout, [this, spawn_id](bool ok, std::string detail) {
     if (spawn_id != spawn_count_ || state_ != state::ready) return;
     health_failures_ = ok ? 0 : health_failures_ + 1;
     if (health_failures_ >= cfg_.health->failures) {
       run_failed_ = true;
       failure_reason_ = "health check failed " + std::to_string(health_failures_) + " times in a row (" +
-                        cfg_.health->url + ": " + detail + ")";
+                        config::to_string(cfg_.health->url) + ": " + detail + ")";
       return handle(event::health_failed);
     }
     arm_health_check(cfg_.health->interval);
