@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "config/amqp_url.hpp"
 #include "reports/amqp_publisher.hpp"
-#include "reports/amqp_url.hpp"
 #include "reports/store.hpp"
 
 using namespace taskmux::reports;
@@ -41,7 +41,7 @@ std::string body(uint64_t seq, const std::string& queue) {
 /// broker holds, deletes the bench queues.
 class admin {
  public:
-  explicit admin(const amqp_target& t) : conn_(amqp_new_connection()) {
+  explicit admin(const taskmux::config::amqp_target& t) : conn_(amqp_new_connection()) {
     amqp_socket_t* s = amqp_tcp_socket_new(conn_);
     if (!s || amqp_socket_open(s, t.host.c_str(), t.port) != AMQP_STATUS_OK)
       throw std::runtime_error("cannot connect to " + t.redacted());
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string error;
-  auto target = parse_amqp_url(argv[1], error);
+  auto target = taskmux::config::parse_amqp_url(argv[1], error);
   if (!target) {
     std::fprintf(stderr, "amqp_bench: %s\n", error.c_str());
     return 2;

@@ -11,23 +11,15 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "config/amqp_url.hpp"
 #include "config/duration.hpp"
-#include "config/signal_names.hpp"
+#include "config/name.hpp"
 #include "config/read_task.hpp"
 #include "config/table_reader.hpp"
 #include "config/validate.hpp"
-#include "reports/amqp_url.hpp"
 
 namespace taskmux::config {
 namespace {
-
-bool is_valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'))
-      return false;
-  return true;
-}
 
 std::string host_name() {
   char buf[256] = {};
@@ -35,28 +27,23 @@ std::string host_name() {
   return buf;
 }
 
-void read_name(table_reader& r, const char* key, std::string& out, bool required) {
-  if (auto v = r.string(key)) {
-    if (!is_valid_name(*v))
-      r.error(key, std::string(key) + " \"" + *v + "\" must match [A-Za-z0-9_.-]+ (at most 64)");
-    else
-      out = *v;
-  } else if (required && !r.has(key)) {
-    r.error_here(std::string("missing required key '") + key + "'");
-  }
-}
-
 void read_supervisor(table_reader r, config& c) {
   auto& s = c.supervisor;
   s.name = host_name();
-  read_name(r, "name", s.name, false);
+  if (auto n = r.string("name")) {
+    if (is_valid_name(*n))
+      s.name = *n;
+    else
+      r.error("name", invalid_name_message("supervisor name", *n));
+  }
   s.state_dir = r.path("state_dir").value_or(c.file.parent_path() / ".taskmux");
   if (auto d = r.positive_duration("report_interval")) s.report_interval = *d;
   if (auto d = r.positive_duration("shutdown_timeout")) s.shutdown_timeout = *d;
   if (auto f = r.one_of("log_format", {"text", "json"}))
     s.log_format = *f == "json" ? log_format::json : log_format::text;
   if (auto l = r.one_of("log_level", {"debug", "info", "warning", "error"}))
-    s.log_level = logs::parse(*l).value_or(logs::level::info);
+    s.log_level = *l == "debug" ? log_level::debug : *l == "warning" ? log_level::warning
+                  : *l == "error" ? log_level::error : log_level::info;
   r.finish();
 }
 
@@ -66,30 +53,18 @@ void read_reports(table_reader r, config& c) {
     rep.backend = *b == "amqp" ? report_backend::amqp : report_backend::embedded;
   if (auto u = r.secret_string("url", c.secret_vars)) {
     std::string why;
-    if (!taskmux::reports::parse_amqp_url(*u, why)) r.error("url", why);
-    rep.url = *u;
+    if (auto target = parse_amqp_url(*u, why))
+      rep.url = std::move(*target);
+    else
+      r.error("url", "reports.url: " + why);  // never the URL itself: it holds the password
   }
   if (auto n = r.integer("retain", 1, 100'000'000)) rep.retain = static_cast<int>(*n);
   r.finish();
 }
 
-bool is_host_port(std::string_view s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  auto port = s.substr(colon + 1);
-  if (port.empty() || port.size() > 5) return false;
-  for (char ch : port)
-    if (!std::isdigit(static_cast<unsigned char>(ch))) return false;
-  int p = std::stoi(std::string(port));
-  return p > 0 && p < 65536;
-}
-
 void read_http(table_reader r, config& c) {
   struct http h;
-  if (auto l = r.string("listen")) {
-    if (!is_host_port(*l)) r.error("listen", "listen \"" + *l + "\" must be HOST:PORT");
-    h.listen = *l;
-  }
+  if (auto l = r.address("listen", "http.listen")) h.listen = std::move(*l);
   if (auto t = r.secret_string("token", c.secret_vars)) h.token = *t;
   c.http = h;
   r.finish();
@@ -98,10 +73,18 @@ void read_http(table_reader r, config& c) {
 void read_sftp(table_reader r, const std::string& name, config& c) {
   sftp_endpoint e;
   e.name = name;
-  if (!is_valid_name(name)) r.error_here("sftp endpoint name \"" + name + "\" must match [A-Za-z0-9_.-]+");
-  if (auto h = r.string("host")) e.host = *h;
-  else if (!r.has("host")) r.error_here("sftp." + name + ": missing required key 'host'");
-  if (auto p = r.integer("port", 1, 65535)) e.port = static_cast<int>(*p);
+  if (!is_valid_name(name)) r.error_here(invalid_name_message("sftp endpoint name", name));
+  if (auto h = r.string("host")) {
+    std::string why;
+    if (auto host = parse_host(*h, why))
+      e.address.host = std::move(*host);
+    else
+      r.error("host",
+              "sftp." + name + ".host \"" + *h + "\" must be a host name or address: " + why);
+  } else if (!r.has("host")) {
+    r.error_here("sftp." + name + ": missing required key 'host'");
+  }
+  if (auto p = r.integer("port", 1, 65535)) e.address.port = static_cast<uint16_t>(*p);
   if (auto u = r.string("user")) e.user = *u;
   else if (!r.has("user")) r.error_here("sftp." + name + ": missing required key 'user'");
   e.password = r.secret_string("password", c.secret_vars);

@@ -1,5 +1,6 @@
 // The validated configuration as plain structs: what every other folder reads.
-// No toml++ type leaks out of src/config; loading and checking live in load.cpp.
+// No toml++ type leaks out of src/config; loading and checking live in load.cpp. Values are
+// parsed while loading (addresses, URLs), so no reader parses a config string again.
 #pragma once
 
 #include <chrono>
@@ -11,7 +12,8 @@
 #include <variant>
 #include <vector>
 
-#include "logs/level.hpp"
+#include "config/address.hpp"
+#include "config/amqp_url.hpp"
 
 namespace taskmux::config {
 
@@ -19,6 +21,13 @@ using duration = std::chrono::milliseconds;
 
 enum class restart_policy { always, on_failure, never };
 enum class log_format { text, json };
+/// taskmux's own lines, in increasing order: `log_level = L` shows level L and above.
+enum class log_level {
+  debug,    ///< what only helps to find a bug in taskmux
+  info,     ///< what happens: starts, exits, signals received, shutdown
+  warning,  ///< something is off and was worked around
+  error,    ///< something failed: a task's fault, a store that cannot be written
+};
 enum class report_backend { embedded, amqp };
 
 /// Where a task's command is found: an argv vector, or a string for `/bin/sh -c`.
@@ -40,13 +49,13 @@ struct start_limit {
 /// `ready`: how taskmux decides an instance is ready.
 struct ready_started {};
 struct ready_notify {};
-struct ready_tcp { std::string address; };
-struct ready_http { std::string url; };
+struct ready_tcp { host_port address; };
+struct ready_http { http_url url; };
 struct ready_exec { std::vector<std::string> argv; };
 using ready_check = std::variant<ready_started, ready_notify, ready_tcp, ready_http, ready_exec>;
 
 struct health_check {
-  std::string url;  ///< http probe
+  http_url url;  ///< http probe
   duration interval{10'000};
   duration timeout{2'000};
   int failures = 3;
@@ -67,6 +76,8 @@ struct task {
   std::filesystem::path workdir;  ///< absolute
   std::map<std::string, std::string> env;
   bool inherit_env = true;
+  /// A user of this system, as written (load checks that it exists and can be switched to);
+  /// looked up again at each spawn, since /etc/passwd may change while taskmux runs.
   std::optional<std::string> user;
   int instances = 1;
   restart_policy restart = restart_policy::on_failure;
@@ -94,24 +105,23 @@ struct supervisor {
   duration report_interval{15'000};
   duration shutdown_timeout{30'000};
   enum log_format log_format = log_format::text;
-  logs::level log_level = logs::level::info;  ///< taskmux's own lines below it are not written
+  enum log_level log_level = log_level::info;  ///< taskmux's own lines below it are not written
 };
 
 struct reports {
   report_backend backend = report_backend::embedded;
-  std::string url = "amqp://guest:guest@127.0.0.1:5672/%2f";
+  amqp_target url{.host = "127.0.0.1"};  ///< amqp://guest:guest@127.0.0.1:5672/%2f
   int retain = 10'000;
 };
 
 struct http {
-  std::string listen = "127.0.0.1:8080";
+  host_port listen{"127.0.0.1", 8080};
   std::string token;
 };
 
 struct sftp_endpoint {
   std::string name;
-  std::string host;
-  int port = 22;
+  host_port address{"", 22};  ///< keys `host` and `port`
   std::string user;
   std::optional<std::string> password;
   std::optional<std::filesystem::path> identity;

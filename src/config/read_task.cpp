@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "config/duration.hpp"
+#include "config/name.hpp"
 #include "config/signal_names.hpp"
-#include "probes/address.hpp"
 
 namespace taskmux::config {
 namespace {
@@ -96,15 +96,9 @@ void read_ready(table_reader& parent, task& t) {
   }
   table_reader r(*tbl, parent.context());
   if (r.has("tcp")) {
-    if (auto a = r.string("tcp")) {
-      if (!probes::parse_host_port(*a)) r.error("tcp", "ready.tcp must be HOST:PORT (IPv6 as [::1]:PORT)");
-      t.ready = ready_tcp{*a};
-    }
+    if (auto a = r.address("tcp", "ready.tcp")) t.ready = ready_tcp{std::move(*a)};
   } else if (r.has("http")) {
-    if (auto u = r.string("http")) {
-      if (!probes::parse_http_url(*u)) r.error("http", "ready.http must be an http://HOST[:PORT][/PATH] URL");
-      t.ready = ready_http{*u};
-    }
+    if (auto u = r.url("http", "ready.http")) t.ready = ready_http{std::move(*u)};
   } else if (r.has("exec")) {
     if (auto argv = r.string_array("exec", true)) t.ready = ready_exec{*argv};
   }
@@ -116,9 +110,8 @@ void read_health(table_reader& parent, task& t) {
   if (!tbl) return;
   table_reader r(*tbl, parent.context());
   health_check h;
-  if (auto u = r.string("http")) {
-    if (!probes::parse_http_url(*u)) r.error("http", "health.http must be an http://HOST[:PORT][/PATH] URL");
-    h.url = *u;
+  if (auto u = r.url("http", "health.http")) {
+    h.url = std::move(*u);
   } else if (!r.has("http")) {
     r.error_here("health: missing required key 'http'");
   }
@@ -153,6 +146,8 @@ task read_task(table_reader& r, const config& c) {
   task t;
   if (auto n = r.string("name")) {
     if (n->empty()) r.error("name", "task name must not be empty");
+    else if (!is_valid_name(*n))
+      r.error("name", invalid_name_message("task name", *n));
     t.name = *n;
   } else if (!r.has("name")) {
     r.error_here("[[task]]: missing required key 'name'");
@@ -191,7 +186,10 @@ task read_task(table_reader& r, const config& c) {
   t.watchdog = r.positive_duration("watchdog");
   if (auto b = r.boolean("critical")) t.critical = *b;
   t.namespace_ = t.name;
-  if (auto ns = r.string("namespace")) t.namespace_ = *ns;
+  if (auto ns = r.string("namespace")) {
+    if (!is_valid_name(*ns)) r.error("namespace", invalid_name_message("namespace", *ns));
+    t.namespace_ = *ns;
+  }
   t.every = r.positive_duration("every");
   t.timeout = r.positive_duration("timeout");
   t.input = read_channel(r, "input", true);

@@ -251,6 +251,26 @@ std::optional<std::vector<std::string>> table_reader::string_array(const char* k
   return ok ? std::optional(std::move(out)) : std::nullopt;
 }
 
+std::optional<host_port> table_reader::address(const char* key, std::string_view what) {
+  auto s = string(key);
+  if (!s) return std::nullopt;
+  std::string why;
+  auto parsed = parse_host_port(*s, why);
+  if (!parsed) error(key, std::string(what) + " \"" + *s + "\" must be HOST:PORT: " + why);
+  return parsed;
+}
+
+std::optional<http_url> table_reader::url(const char* key, std::string_view what) {
+  auto s = string(key);
+  if (!s) return std::nullopt;
+  std::string why;
+  auto parsed = parse_http_url(*s, why);
+  if (!parsed)
+    error(key,
+          std::string(what) + " \"" + *s + "\" must be an http://HOST[:PORT][/PATH] URL: " + why);
+  return parsed;
+}
+
 const toml::table* table_reader::table(const char* key) {
   auto* n = mark(key);
   if (!n) return nullptr;

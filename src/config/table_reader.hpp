@@ -53,6 +53,10 @@ class table_reader {
   std::optional<std::filesystem::path> path(const char* key);  ///< absolute
   std::optional<std::string> one_of(const char* key, std::initializer_list<const char*> allowed);
   std::optional<std::vector<std::string>> string_array(const char* key, bool non_empty);
+  /// A HOST:PORT string (config/address.hpp); `what` names the key in the message.
+  std::optional<host_port> address(const char* key, std::string_view what);
+  /// An http:// URL (config/address.hpp); `what` names the key in the message.
+  std::optional<http_url> url(const char* key, std::string_view what);
   const toml::table* table(const char* key);
   const toml::array* array(const char* key);
 

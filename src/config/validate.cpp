@@ -11,13 +11,6 @@
 namespace taskmux::config {
 namespace {
 
-bool is_valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) return false;
-  return true;
-}
-
 /// Where a key of the i-th [[task]] is written (the table itself when the key is absent).
 toml::source_region where(const toml::table& task_table, std::string_view key) {
   if (auto* n = task_table.get(key)) return n->source();
@@ -36,16 +29,13 @@ task_index index_tasks(const config& c) {
   return index;
 }
 
-void check_names(const std::vector<const toml::table*>& tables, const config& c, reader_context& ctx) {
+void check_duplicate_names(const std::vector<const toml::table*>& tables, const config& c,
+                           reader_context& ctx) {
   std::unordered_map<std::string_view, size_t> first;
   first.reserve(c.tasks.size());
   for (size_t i = 0; i < c.tasks.size(); ++i) {
     auto& t = c.tasks[i];
     if (t.name.empty()) continue;
-    if (!is_valid_name(t.name))
-      ctx.error(where(*tables[i], "name"), "task name \"" + t.name + "\" must match [A-Za-z0-9_.-]+ (at most 64)");
-    if (!is_valid_name(t.namespace_) && tables[i]->contains("namespace"))
-      ctx.error(where(*tables[i], "namespace"), "namespace \"" + t.namespace_ + "\" must match [A-Za-z0-9_.-]+");
     auto [it, inserted] = first.emplace(t.name, i);
     if (!inserted) {
       auto line = tables[it->second]->get("name")->source().begin.line;
@@ -171,7 +161,7 @@ void validate(const toml::table& root, const config& c, reader_context& ctx) {
     for (auto& n : *arr) tables.push_back(n.as_table());
   if (tables.size() != c.tasks.size()) return;
   auto index = index_tasks(c);
-  check_names(tables, c, ctx);
+  check_duplicate_names(tables, c, ctx);
   check_references(tables, c, index, ctx);
   check_cycles(tables, c, index, ctx);
   check_task_rules(tables, c, ctx);

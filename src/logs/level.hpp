@@ -4,15 +4,12 @@
 #include <optional>
 #include <string_view>
 
+#include "config/model.hpp"
+
 namespace taskmux::logs {
 
-/// In increasing order: `log_level = L` shows the lines of level L and above.
-enum class level {
-  debug,    ///< what only helps to find a bug in taskmux
-  info,     ///< what happens: starts, exits, signals received, shutdown
-  warning,  ///< something is off and was worked around
-  error,    ///< something failed: a task's fault, a store that cannot be written
-};
+/// The config's levels (config::log_level), in increasing order.
+using level = config::log_level;
 
 /// SPEC's spelling: "debug", "info", "warning", "error".
 std::string_view to_string(level);

@@ -22,13 +22,15 @@ class connection : public std::enable_shared_from_this<connection> {
   connection(asio::io_context& loop, done_fn done) : resolver_(loop), stream_(loop), deadline_(loop), done_(std::move(done)) {}
   virtual ~connection() = default;
 
-  void start(const host_port& where, std::chrono::milliseconds timeout) {
+  void start(const config::host_port& where, std::chrono::milliseconds timeout) {
     deadline_.expires_after(timeout);
     deadline_.async_wait([self = shared_from_this(), timeout](boost::system::error_code ec) {
       if (!ec) self->finish(false, "timed out after " + std::to_string(timeout.count()) + "ms");
     });
-    resolver_.async_resolve(where.host, where.port,
-                            [self = shared_from_this()](boost::system::error_code ec, tcp_ns::resolver::results_type r) {
+    resolver_.async_resolve(where.host, std::to_string(where.port),
+                            tcp_ns::resolver::numeric_service,
+                            [self = shared_from_this()](boost::system::error_code ec,
+                                                        tcp_ns::resolver::results_type r) {
                               if (ec) return self->finish(false, "cannot resolve: " + ec.message());
                               self->stream_.async_connect(r, [self](boost::system::error_code ec, const tcp_ns::endpoint&) {
                                 if (ec) return self->finish(false, ec.message());
@@ -69,11 +71,12 @@ class connection : public std::enable_shared_from_this<connection> {
 
 class http_get final : public connection {
  public:
-  http_get(asio::io_context& loop, const http_url& url, done_fn done) : connection(loop, std::move(done)) {
+  http_get(asio::io_context& loop, const config::http_url& url, done_fn done)
+      : connection(loop, std::move(done)) {
     request_.method(http_ns::verb::get);
     request_.target(url.target);
     request_.version(11);
-    request_.set(http_ns::field::host, url.where.host + ":" + url.where.port);
+    request_.set(http_ns::field::host, config::to_string(url.where));  // "[::1]:8000" for IPv6
     request_.set(http_ns::field::user_agent, "taskmux-probe");
     request_.set(http_ns::field::connection, "close");
     parser_.body_limit(64 * 1024);
@@ -109,15 +112,15 @@ class connection_attempt final : public attempt {
 
 }  // namespace
 
-std::unique_ptr<attempt> tcp(asio::io_context& loop, const host_port& where, std::chrono::milliseconds timeout,
-                             done_fn done) {
+std::unique_ptr<attempt> tcp(asio::io_context& loop, const config::host_port& where,
+                             std::chrono::milliseconds timeout, done_fn done) {
   auto c = std::make_shared<connection>(loop, std::move(done));
   c->start(where, timeout);
   return std::make_unique<connection_attempt>(c);
 }
 
-std::unique_ptr<attempt> http(asio::io_context& loop, const http_url& url, std::chrono::milliseconds timeout,
-                              done_fn done) {
+std::unique_ptr<attempt> http(asio::io_context& loop, const config::http_url& url,
+                              std::chrono::milliseconds timeout, done_fn done) {
   auto c = std::make_shared<http_get>(loop, url, std::move(done));
   c->start(url.where, timeout);
   return std::make_unique<connection_attempt>(c);

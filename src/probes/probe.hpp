@@ -13,7 +13,7 @@
 #include <variant>
 #include <vector>
 
-#include "probes/address.hpp"
+#include "config/address.hpp"
 #include "process/spawn_service.hpp"
 
 namespace taskmux::probes {
@@ -27,12 +27,13 @@ class attempt {
   virtual ~attempt() = default;
 };
 
-std::unique_ptr<attempt> tcp(boost::asio::io_context& loop, const host_port& where,
+/// Connects to `where` (resolved for each attempt: a name may move, as a container's does).
+std::unique_ptr<attempt> tcp(boost::asio::io_context& loop, const config::host_port& where,
                              std::chrono::milliseconds timeout, done_fn done);
 
 /// GET; a status of 200-399 passes (as Kubernetes' httpGet).
-std::unique_ptr<attempt> http(boost::asio::io_context& loop, const http_url& url, std::chrono::milliseconds timeout,
-                              done_fn done);
+std::unique_ptr<attempt> http(boost::asio::io_context& loop, const config::http_url& url,
+                              std::chrono::milliseconds timeout, done_fn done);
 
 /// Runs `argv` (output discarded, its own process group) through `spawns`; exit 0 passes.
 /// Past `timeout` its group is killed and the attempt fails. The reaper reports its exit like
@@ -46,13 +47,13 @@ std::unique_ptr<attempt> exec(boost::asio::io_context& loop, process::spawn_serv
                               std::chrono::milliseconds timeout, done_fn done);
 
 /// What a check probes: a TCP address, an HTTP URL, or a command.
-using target = std::variant<host_port, http_url, command>;
+using target = std::variant<config::host_port, config::http_url, command>;
 
 /// One attempt at `t`, whichever kind it is.
 inline std::unique_ptr<attempt> start(boost::asio::io_context& loop, process::spawn_service& spawns, const target& t,
                                       std::chrono::milliseconds timeout, done_fn done) {
-  if (auto* where = std::get_if<host_port>(&t)) return tcp(loop, *where, timeout, std::move(done));
-  if (auto* url = std::get_if<http_url>(&t)) return http(loop, *url, timeout, std::move(done));
+  if (auto* where = std::get_if<config::host_port>(&t)) return tcp(loop, *where, timeout, std::move(done));
+  if (auto* url = std::get_if<config::http_url>(&t)) return http(loop, *url, timeout, std::move(done));
   return exec(loop, spawns, std::get<command>(t), timeout, std::move(done));
 }
 

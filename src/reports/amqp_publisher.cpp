@@ -344,7 +344,8 @@ void amqp_publisher::worker::drain_wake_fd() {
   }
 }
 
-amqp_publisher::amqp_publisher(amqp_target target, std::filesystem::path store_file, log_fn log)
+amqp_publisher::amqp_publisher(config::amqp_target target, std::filesystem::path store_file,
+                               log_fn log)
     : target_(std::move(target)), store_file_(std::move(store_file)), log_(std::move(log)) {
   if (!log_) log_ = [](std::string_view, std::string) {};
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <thread>
 
+#include "config/amqp_url.hpp"
 #include "reports/amqp_session.hpp"
-#include "reports/amqp_url.hpp"
 
 namespace taskmux::reports {
 
@@ -34,7 +34,7 @@ class amqp_publisher {
 
   /// Opens nothing yet: the store (its own SQLite connection) and the broker connection belong
   /// to the thread that start() creates.
-  amqp_publisher(amqp_target target, std::filesystem::path store_file, log_fn log);
+  amqp_publisher(config::amqp_target target, std::filesystem::path store_file, log_fn log);
   /// stop(0ms) if still running.
   ~amqp_publisher();
   amqp_publisher(const amqp_publisher&) = delete;
@@ -65,7 +65,7 @@ class amqp_publisher {
   class worker;
   void run();
 
-  amqp_target target_;
+  config::amqp_target target_;
   std::filesystem::path store_file_;
   log_fn log_;
   socket_cutter cutter_;

@@ -82,7 +82,7 @@ int connect_result(int fd, clock::time_point deadline) {
 
 // Our own connect rather than amqp_socket_open_noblock: it tells "connection refused" from a
 // timeout, and registers the fd with the cutter so stop() can abort a hanging connect.
-int tcp_connect(const amqp_target& t, clock::time_point deadline, socket_cutter& cutter) {
+int tcp_connect(const config::amqp_target& t, clock::time_point deadline, socket_cutter& cutter) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -122,7 +122,7 @@ amqp_table_entry_t bool_entry(const char* key, bool v) {
 
 /// Logs in announcing the connection.blocked capability, so that a broker short of memory or
 /// disk says so (connection.blocked) instead of just going quiet; named for the management UI.
-amqp_rpc_reply_t login(amqp_connection_state_t c, const amqp_target& t) {
+amqp_rpc_reply_t login(amqp_connection_state_t c, const config::amqp_target& t) {
   amqp_table_entry_t capabilities[] = {bool_entry("connection.blocked", true)};
   amqp_table_entry_t props[2]{};
   props[0].key = amqp_cstring_bytes("capabilities");
@@ -188,7 +188,7 @@ void amqp_session::destroy::operator()(amqp_connection_state_t_* c) const {
   amqp_destroy_connection(c);
 }
 
-amqp_session::amqp_session(const amqp_target& target, clock::time_point deadline,
+amqp_session::amqp_session(const config::amqp_target& target, clock::time_point deadline,
                            socket_cutter& cutter)
     : conn_(amqp_new_connection(), destroy{&cutter}) {
   if (!conn_) throw amqp_failure("out of memory");

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "reports/amqp_url.hpp"
+#include "config/amqp_url.hpp"
 
 struct amqp_connection_state_t_;
 
@@ -54,7 +54,8 @@ class amqp_session {
   using clock = std::chrono::steady_clock;
 
   /// Connects and logs in, opens channel 1 and puts it in confirm mode. Gives up at `deadline`.
-  amqp_session(const amqp_target& target, clock::time_point deadline, socket_cutter& cutter);
+  amqp_session(const config::amqp_target& target, clock::time_point deadline,
+               socket_cutter& cutter);
   amqp_session(const amqp_session&) = delete;
   amqp_session& operator=(const amqp_session&) = delete;
   /// Drops the connection at once, without the close handshake.

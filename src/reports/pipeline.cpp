@@ -1,7 +1,5 @@
 #include "reports/pipeline.hpp"
 
-#include <stdexcept>
-
 #include "reports/amqp_publisher.hpp"
 
 namespace taskmux::reports {
@@ -12,10 +10,7 @@ pipeline::pipeline(const config::config& cfg, log_fn log) {
     writer_ = std::make_unique<store_writer>(file, store_writer::target::queues, cfg.reports.retain, log);
     return;
   }
-  std::string error;
-  auto target = parse_amqp_url(cfg.reports.url, error);
-  if (!target) throw std::invalid_argument("reports.url: " + error);
-  publisher_ = std::make_unique<amqp_publisher>(*target, file, log);
+  publisher_ = std::make_unique<amqp_publisher>(cfg.reports.url, file, log);
   // The outbox is the embedded store: reports are on disk before the broker sees them.
   writer_ = std::make_unique<store_writer>(file, store_writer::target::outbox, 0, log,
                                            [p = publisher_.get()] { p->wake(); });

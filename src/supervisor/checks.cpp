@@ -22,14 +22,10 @@ checks::checks(host& h, const config::task& cfg, std::span<const char* const> en
       ready_timer_(h.make_deadline()),
       health_timer_(h.make_deadline()),
       watchdog_timer_(h.make_deadline()) {
-  if (auto* t = std::get_if<config::ready_tcp>(&cfg.ready)) {
-    if (auto where = probes::parse_host_port(t->address)) ready_target_ = *where;
-  } else if (auto* u = std::get_if<config::ready_http>(&cfg.ready)) {
-    if (auto url = probes::parse_http_url(u->url)) ready_target_ = *url;
-  } else if (auto* e = std::get_if<config::ready_exec>(&cfg.ready)) {
+  if (auto* t = std::get_if<config::ready_tcp>(&cfg.ready)) ready_target_ = t->address;
+  else if (auto* u = std::get_if<config::ready_http>(&cfg.ready)) ready_target_ = u->url;
+  else if (auto* e = std::get_if<config::ready_exec>(&cfg.ready))
     ready_target_ = probes::command{e->argv, env, cfg.workdir.string()};
-  }
-  if (cfg.health) health_url_ = probes::parse_http_url(cfg.health->url);
 }
 
 void checks::arm_ready() {
@@ -48,15 +44,15 @@ void checks::try_ready() {
 
 void checks::arm_health() {
   health_failures_ = 0;
-  if (health_url_) health_timer_->arm(cfg_.health->interval, [this] { try_health(); });
+  if (cfg_.health) health_timer_->arm(cfg_.health->interval, [this] { try_health(); });
 }
 
 void checks::try_health() {
-  probe_ = host_.probe(*health_url_, cfg_.health->timeout, [this](bool ok, std::string detail) {
+  probe_ = host_.probe(cfg_.health->url, cfg_.health->timeout, [this](bool ok, std::string detail) {
     health_failures_ = ok ? 0 : health_failures_ + 1;
     if (health_failures_ >= cfg_.health->failures)
       return cb_.health_failed("health check failed " + std::to_string(health_failures_) + " times in a row (" +
-                               cfg_.health->url + ": " + detail + ")");
+                               config::to_string(cfg_.health->url) + ": " + detail + ")");
     health_timer_->arm(cfg_.health->interval, [this] { try_health(); });
   });
 }

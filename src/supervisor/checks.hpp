@@ -41,8 +41,7 @@ class checks {
   host& host_;
   const config::task& cfg_;
   callbacks cb_;
-  std::optional<probes::target> ready_target_;
-  std::optional<probes::http_url> health_url_;
+  std::optional<probes::target> ready_target_;  ///< tcp, http or exec; none for started/notify
   std::unique_ptr<deadline> ready_timer_, health_timer_, watchdog_timer_;
   std::unique_ptr<probes::attempt> probe_;  ///< the ready or health attempt in flight
   int health_failures_ = 0;                 ///< in a row

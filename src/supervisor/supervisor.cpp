@@ -10,6 +10,7 @@
 
 #include "config/duration.hpp"
 #include "config/signal_names.hpp"
+#include "logs/level.hpp"
 #include "notify/datagram.hpp"
 #include "process/children.hpp"
 #include "process/signals.hpp"

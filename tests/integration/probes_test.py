@@ -8,26 +8,34 @@ import time
 
 from harness import TaskmuxTest, argv, read_queues
 
-# A tiny HTTP server: listens only once the file `listen` exists, then answers 200 on
-# /health until the file `sick` exists, 503 after.
+# A tiny HTTP server on `host` (an IPv4 or IPv6 address): listens only once the file `listen`
+# exists, then answers 200 on /health until the file `sick` exists, 503 after; 400 to a request
+# whose Host header is not HOST:PORT (IPv6 in brackets).
 SERVER = r'''
-import http.server, os, sys, time
-port, listen, sick = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+import http.server, os, socket, sys, time
+port, listen, sick, host = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+is_v6 = ":" in host
+expected_host = f"[{host}]:{port}" if is_v6 else f"{host}:{port}"
 while not os.path.exists(listen):
     time.sleep(0.02)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        self.send_response(503 if os.path.exists(sick) else 200)
+        if self.headers.get("Host") != expected_host:
+            self.send_response(400)
+        else:
+            self.send_response(503 if os.path.exists(sick) else 200)
         self.end_headers()
     def log_message(self, *a):
         pass
-http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+class S(http.server.HTTPServer):
+    address_family = socket.AF_INET6 if is_v6 else socket.AF_INET
+S((host, port), H).serve_forever()
 '''
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host="127.0.0.1"):
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -38,14 +46,14 @@ class ProbesTest(TaskmuxTest):
         self.addCleanup(lambda: [os.unlink(p) for p in paths if os.path.exists(p)])
         return paths
 
-    def server_task(self, name, port, listen, sick, extra):
-        return (f'[[task]]\nname = "{name}"\ncommand = {argv(sys.executable, "-c", SERVER, port, listen, sick)}\n'
-                f'{extra}\n')
+    def server_task(self, name, port, listen, sick, extra, host="127.0.0.1"):
+        command = argv(sys.executable, "-c", SERVER, port, listen, sick, host)
+        return f'[[task]]\nname = "{name}"\ncommand = {command}\n{extra}\n'
 
-    def check_ready_after_listen(self, ready):
-        port = free_port()
+    def check_ready_after_listen(self, ready, host="127.0.0.1"):
+        port = free_port(host)
         listen, sick = self.files("listen", "sick")
-        sup = self.start(self.server_task("srv", port, listen, sick, f"ready = {ready.format(port=port)}") +
+        sup = self.start(self.server_task("srv", port, listen, sick, f"ready = {ready.format(port=port)}", host) +
                          '[[task]]\nname = "after"\ncommand = ["sleep", "3600"]\ndepends_on = ["srv"]\n')
         sup.wait_state("srv", "running")
         time.sleep(1.5)  # longer than "started" would wait: the probe keeps it from being ready
@@ -61,6 +69,13 @@ class ProbesTest(TaskmuxTest):
 
     def test_http_probe_waits_for_a_2xx(self):
         self.check_ready_after_listen('{{ http = "http://127.0.0.1:{port}/health" }}')
+
+    def test_tcp_probe_reaches_an_ipv6_address_written_in_brackets(self):
+        self.check_ready_after_listen('{{ tcp = "[::1]:{port}" }}', host="::1")
+
+    def test_http_probe_reaches_an_ipv6_address_written_in_brackets_and_names_it_so(self):
+        # The server answers 400 unless the Host header is "[::1]:PORT".
+        self.check_ready_after_listen('{{ http = "http://[::1]:{port}/health" }}', host="::1")
 
     def test_exec_probe_waits_for_exit_0(self):
         (flag,) = self.files("flag")
@@ -89,6 +104,7 @@ class ProbesTest(TaskmuxTest):
                      timeout=10, what="a health_failed fault")
         fault = [b for _, _, b in read_queues(sup.dir / "state", "_fault_web") if b["event"] == "health_failed"][0]
         self.assertIn("health check failed 3 times in a row", fault["message"])
+        self.assertIn(f"http://127.0.0.1:{port}/health: HTTP 503", fault["message"])
         self.assertIn("HTTP 503", fault["message"])
         os.unlink(sick)
         sup.wait_for(lambda: (r := sup.rows("web")) and r[0]["state"] == "ready" and r[0]["pid"] != first,

@@ -11,6 +11,8 @@
 #include <utility>
 #include <variant>
 
+#include "config/address.hpp"
+#include "config/amqp_url.hpp"
 #include "config/diagnostics.hpp"
 #include "config/load.hpp"
 
@@ -102,12 +104,12 @@ TEST_CASE("load: without [supervisor], state_dir is .taskmux beside the config f
   CHECK(c.supervisor.report_interval == 15s);
   CHECK(c.supervisor.shutdown_timeout == 30s);
   CHECK(c.supervisor.log_format == cfg::log_format::text);
-  CHECK(c.supervisor.log_level == taskmux::logs::level::info);
+  CHECK(c.supervisor.log_level == cfg::log_level::info);
   CHECK_FALSE(c.supervisor.name.empty());  // the host name
 }
 
 TEST_CASE("load: log_level takes SPEC's four levels") {
-  using taskmux::logs::level;
+  using level = cfg::log_level;
   for (auto [text, l] : {std::pair{"debug", level::debug}, std::pair{"info", level::info},
                          std::pair{"warning", level::warning}, std::pair{"error", level::error}}) {
     CAPTURE(text);
@@ -130,12 +132,31 @@ TEST_CASE("load: without [reports] the embedded backend keeps 10000 messages per
   CHECK(c.reports.retain == 10'000);
 }
 
+TEST_CASE("load: reports.url is parsed while loading; without it, SPEC's default broker") {
+  auto fallback = loaded(web).reports.url;
+  std::string error;
+  auto spec_default = cfg::parse_amqp_url("amqp://guest:guest@127.0.0.1:5672/%2f", error);
+  REQUIRE(spec_default);
+  CHECK(fallback.host == spec_default->host);
+  CHECK(fallback.port == spec_default->port);
+  CHECK(fallback.user == spec_default->user);
+  CHECK(fallback.password == spec_default->password);
+  CHECK(fallback.vhost == spec_default->vhost);
+  auto url =
+      loaded("[reports]\nbackend = \"amqp\"\nurl = \"amqp://u:pw@[::1]:5673/v\"\n").reports.url;
+  CHECK(url.host == "::1");
+  CHECK(url.port == 5673);
+  CHECK(url.password == "pw");
+  CHECK(url.vhost == "v");
+}
+
 TEST_CASE(
     "load: without [http] there is no HTTP server; an empty [http] listens on 127.0.0.1:8080") {
   CHECK_FALSE(loaded(web).http);
   auto c = loaded(std::string("[http]\n") + web);
   REQUIRE(c.http);
-  CHECK(c.http->listen == "127.0.0.1:8080");
+  CHECK(c.http->listen.host == "127.0.0.1");
+  CHECK(c.http->listen.port == 8080);
   CHECK(c.http->token.empty());
 }
 
@@ -226,7 +247,9 @@ TEST_CASE("load: every keys of a task are read into the task") {
   CHECK(t.critical);
   CHECK_FALSE(t.inherit_env);
   REQUIRE(t.health);
-  CHECK(t.health->url == "http://127.0.0.1:8000/health");
+  CHECK(t.health->url.where.host == "127.0.0.1");
+  CHECK(t.health->url.where.port == 8000);
+  CHECK(t.health->url.target == "/health");
   CHECK(t.health->interval == 10s);
   CHECK(t.health->timeout == 2s);
   CHECK(t.health->failures == 3);
@@ -247,10 +270,11 @@ TEST_CASE("load: ready takes each table form") {
   };
   auto tcp = ready("{ tcp = \"127.0.0.1:8000\" }");
   REQUIRE(std::holds_alternative<cfg::ready_tcp>(tcp));
-  CHECK(std::get<cfg::ready_tcp>(tcp).address == "127.0.0.1:8000");
+  CHECK(std::get<cfg::ready_tcp>(tcp).address.host == "127.0.0.1");
+  CHECK(std::get<cfg::ready_tcp>(tcp).address.port == 8000);
   auto http = ready("{ http = \"http://127.0.0.1:8000/health\" }");
   REQUIRE(std::holds_alternative<cfg::ready_http>(http));
-  CHECK(std::get<cfg::ready_http>(http).url == "http://127.0.0.1:8000/health");
+  CHECK(cfg::to_string(std::get<cfg::ready_http>(http).url) == "http://127.0.0.1:8000/health");
   auto exec = ready("{ exec = [\"test\", \"-e\", \"/tmp/ok\"] }");
   REQUIRE(std::holds_alternative<cfg::ready_exec>(exec));
   CHECK(std::get<cfg::ready_exec>(exec).argv == std::vector<std::string>{"test", "-e", "/tmp/ok"});
@@ -275,7 +299,8 @@ TEST_CASE(
   REQUIRE(t.output);
   CHECK(t.output->path == "/out");
   auto& e = c.sftp.at("files");
-  CHECK(e.port == 22);
+  CHECK(e.address.host == "sftp-srv");
+  CHECK(e.address.port == 22);
   CHECK(e.password == std::optional<std::string>("pw"));
   CHECK(e.known_hosts == "/srv/app/.taskmux/known_hosts");
 }
@@ -450,4 +475,47 @@ TEST_CASE("load: the variables behind reports.url, http.token and sftp passwords
       "[[task]]\nname = \"web\"\ncommand = \"serve ${PORT:-80}\"\nenv = { X = \"${X_VAR:-x}\" }\n");
   CHECK(c.secret_vars ==
         std::set<std::string>{"APP_PORT", "RABBIT_URL", "SFTP_PWD", "TOKEN_SUFFIX"});
+}
+
+TEST_CASE("load: every address key follows one host:port rule, IPv6 in brackets") {
+  const std::string brackets = "an IPv6 address must be written in brackets, as [::1]:8080";
+  CHECK(problem(std::string(web) + "ready = { tcp = \"::1:8080\" }\n") ==
+        "4:17: ready.tcp \"::1:8080\" must be HOST:PORT: " + brackets);
+  CHECK(problem("[http]\nlisten = \"::1:8080\"\n") ==
+        "2:10: http.listen \"::1:8080\" must be HOST:PORT: " + brackets);
+  CHECK(problem(std::string(web) + "ready = { http = \"http://::1:8080/\" }\n") ==
+        "4:18: ready.http \"http://::1:8080/\" must be an http://HOST[:PORT][/PATH] URL: " +
+            brackets);
+  CHECK(problem(std::string(web) + "health = { http = \"http://::1:8080/\" }\n") ==
+        "4:19: health.http \"http://::1:8080/\" must be an http://HOST[:PORT][/PATH] URL: " +
+            brackets);
+  CHECK(problem("[reports]\nurl = \"amqp://::1:5672/\"\n") == "2:7: reports.url: " + brackets);
+  CHECK(problem("[sftp.f]\nhost = \"::1\"\nuser = \"u\"\npassword = \"p\"\n") ==
+        "2:8: sftp.f.host \"::1\" must be a host name or address: an IPv6 address must be "
+        "written in brackets, as [::1]");
+
+  auto c = loaded(std::string("[http]\nlisten = \"[::1]:8080\"\n[sftp.f]\nhost = \"[::1]\"\n") +
+                  "user = \"u\"\npassword = \"p\"\n" + web +
+                  "ready = { tcp = \"[::1]:8080\" }\nhealth = { http = \"http://[::1]/h\" }\n");
+  CHECK(c.http->listen.host == "::1");
+  CHECK(c.http->listen.port == 8080);
+  CHECK(c.sftp.at("f").address.host == "::1");
+  CHECK(std::get<cfg::ready_tcp>(c.tasks[0].ready).address.host == "::1");
+  CHECK(c.tasks[0].health->url.where.host == "::1");
+  CHECK(c.tasks[0].health->url.where.port == 80);
+}
+
+TEST_CASE("load: task names, namespaces, the supervisor name and sftp endpoints share one rule") {
+  const std::string rule = "\" must match [A-Za-z0-9_.-]+ (at most 64)";
+  CHECK(problem("[[task]]\nname = \"a b\"\ncommand = \"x\"\n") == "2:8: task name \"a b" + rule);
+  CHECK(problem(std::string(web) + "namespace = \"a/b\"\n") == "4:13: namespace \"a/b" + rule);
+  CHECK(problem("[supervisor]\nname = \"a:b\"\n") == "2:8: supervisor name \"a:b" + rule);
+  CHECK(problem("[sftp.\"a b\"]\nhost = \"h\"\nuser = \"u\"\npassword = \"p\"\n") ==
+        "1:1: sftp endpoint name \"a b" + rule);
+  const std::string long_name(65, 'n');
+  CHECK(problem("[[task]]\nname = \"" + long_name + "\"\ncommand = \"x\"\n") ==
+        "2:8: task name \"" + long_name + rule);
+  CHECK(problem(std::string(web) + "namespace = \"" + long_name + "\"\n") ==
+        "4:13: namespace \"" + long_name + rule);
+  CHECK(loaded("[supervisor]\nname = \"a-b_c.1\"\n").supervisor.name == "a-b_c.1");
 }

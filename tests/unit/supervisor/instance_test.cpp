@@ -312,7 +312,7 @@ TEST_CASE("instance: leftovers that outlive the main process are stopped before 
 
 TEST_CASE("instance: a health failure during a stop is not reported and changes nothing") {
   auto t = task_named("api");
-  t.health = config::health_check{"http://127.0.0.1:9/health", milliseconds(1000), milliseconds(500), 1};
+  t.health = config::health_check{{{"127.0.0.1", 9}, "/health"}, milliseconds(1000), milliseconds(500), 1};
   fake_host h(t);
   instance i(h, t, 0);
   i.handle(event::start);
@@ -334,7 +334,7 @@ TEST_CASE("instance: a health failure during a stop is not reported and changes 
 
 TEST_CASE("instance: failed health checks in a row stop a ready instance as a failure") {
   auto t = task_named("api");
-  t.health = config::health_check{"http://127.0.0.1:9/health", milliseconds(1000), milliseconds(500), 2};
+  t.health = config::health_check{{{"127.0.0.1", 9}, "/health"}, milliseconds(1000), milliseconds(500), 2};
   fake_host h(t);
   instance i(h, t, 0);
   i.handle(event::start);

@@ -1,10 +1,11 @@
-#include "reports/amqp_url.hpp"
+#include "config/amqp_url.hpp"
+
+#include "config/address.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
-namespace taskmux::reports {
+namespace taskmux::config {
 namespace {
 
 int hex_value(char c) {
@@ -69,14 +70,6 @@ bool is_scheme(std::string_view s) {
   });
 }
 
-std::optional<int> parse_port(std::string_view s) {
-  int port = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), port);
-  if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || port < 1 || port > 65535)
-    return std::nullopt;
-  return port;
-}
-
 bool fail(std::string& error, std::string text) {
   error = std::move(text);
   return false;
@@ -95,40 +88,16 @@ bool read_userinfo(std::string_view info, amqp_target& t, std::string& error) {
   return true;
 }
 
-/// `host[:port]` or `[v6 address][:port]` → target.host / target.port.
+/// `host[:port]` or `[v6 address][:port]` → target.host / target.port, by the host:port rule of
+/// the whole file (config/address.hpp); the host is percent-decoded before it is judged.
 bool read_host_port(std::string_view hp, amqp_target& t, std::string& error) {
-  std::string_view host = hp, port;
-  bool has_port = false;
-  if (hp.starts_with('[')) {
-    size_t close = hp.find(']');
-    if (close == std::string_view::npos) return fail(error, "the IPv6 address has no closing ']'");
-    host = hp.substr(1, close - 1);
-    std::string_view after = hp.substr(close + 1);
-    if (!after.empty() && after[0] != ':')
-      return fail(error, "unexpected text after the IPv6 address (expected ':port')");
-    has_port = !after.empty();
-    if (has_port) port = after.substr(1);
-  } else if (size_t colon = hp.find(':'); colon != std::string_view::npos) {
-    host = hp.substr(0, colon);
-    port = hp.substr(colon + 1);
-    has_port = true;
-    if (port.find(':') != std::string_view::npos)
-      return fail(error,
-                  "the host has more than one ':' (write an IPv6 address in brackets: [::1])");
-  }
-  if (has_port) {
-    auto p = parse_port(port);
-    // Not quoted: in "amqp://user:password" (host forgotten) the password is what sits there.
-    if (!p) return fail(error, "the port after ':' must be a number from 1 to 65535");
-    t.port = *p;
-  }
-  auto decoded = percent_decode(host, "host", error);
+  auto a = split_authority(hp, error);
+  if (!a) return false;
+  if (a->port) t.port = *a->port;
+  auto decoded = percent_decode(a->host, "host", error);
   if (!decoded) return false;
   if (decoded->empty()) return fail(error, "the URL names no host (amqp://HOST[:PORT]/VHOST)");
-  if (std::any_of(decoded->begin(), decoded->end(),
-                  [](unsigned char c) { return c <= ' ' || c == 127; }))
-    return fail(error, "the host \"" + percent_encode(*decoded) +
-                           "\" contains a space or control character");
+  if (!is_valid_host(*decoded, a->bracketed, error)) return false;
   t.host = std::move(*decoded);
   return true;
 }
@@ -153,8 +122,7 @@ bool read_vhost(std::string_view tail, amqp_target& t, std::string& error) {
 }  // namespace
 
 std::string amqp_target::redacted() const {
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return "amqp://" + percent_encode(user) + ":***@" + h + ":" + std::to_string(port) + "/" +
+  return "amqp://" + percent_encode(user) + ":***@" + to_string(host_port{host, port}) + "/" +
          percent_encode(vhost);
 }
 
@@ -195,4 +163,4 @@ std::optional<amqp_target> parse_amqp_url(std::string_view url, std::string& err
   return t;
 }
 
-}  // namespace taskmux::reports
+}  // namespace taskmux::config

@@ -6,12 +6,12 @@
 #include <optional>
 #include <string>
 
-#include "reports/amqp_url.hpp"
+#include "config/amqp_url.hpp"
 
 namespace {
 
-using taskmux::reports::amqp_target;
-using taskmux::reports::parse_amqp_url;
+using taskmux::config::amqp_target;
+using taskmux::config::parse_amqp_url;
 
 amqp_target parse_ok(const std::string& url) {
   std::string error;
