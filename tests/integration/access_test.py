@@ -14,7 +14,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import TASKMUX, TaskmuxTest, argv, probe
+from harness import SANITIZED, TASKMUX, TaskmuxTest, argv, probe
 
 NOBODY = pwd.getpwnam("nobody")
 # The system's python3: one under /root (pyenv) is out of reach of a task running as nobody.
@@ -177,6 +177,9 @@ class DescriptorsTest(TaskmuxTest):
             self.assertLess(len(held), self.NOFILE)
         return held
 
+    # UBSan checks a C++ object's type by probing its memory through a pipe: with no descriptor
+    # left, the probe fails and it reports a false "invalid vptr" and aborts.
+    @unittest.skipIf(SANITIZED, "UBSan's vptr check needs a free descriptor")
     def test_a_full_descriptor_table_neither_spins_nor_loses_the_waiting_client(self):
         sup = self.start(f'[[task]]\nname = "a"\ncommand = {probe("sleep", 3600)}\ninstances = 3\n', nofile=self.NOFILE)
         sup.wait_state("a", "ready", count=3)

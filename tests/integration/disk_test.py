@@ -12,7 +12,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import TASKMUX, TaskmuxTest, argv, probe
+from harness import SANITIZED, TASKMUX, TaskmuxTest, argv, probe
 
 # Waits for the file argv[2], then sends argv[1] STATUS= datagrams as fast as it can (each one a
 # `progress` report, about 350 bytes in the store), then stays up.
@@ -115,7 +115,8 @@ class DiskFullTest(TaskmuxTest):
         # 200,000 reports are about 70 MB; at most 4 MiB of them may wait in memory.
         sup.wait_stdout("flood done", 120)
         sup.wait_stderr("reports wait in memory")
-        self.assertLess(rss_kib(sup.taskmux_pid()), 24 * 1024)
+        if not SANITIZED:  # AddressSanitizer's shadow memory is RSS too
+            self.assertLess(rss_kib(sup.taskmux_pid()), 24 * 1024)
         self.assertEqual(sup.rows("flood")[0]["state"], "ready")
         (d / "state" / "fill").unlink()
         sup.wait_stderr("reports were dropped", 30)
@@ -155,7 +156,7 @@ class WalTest(TaskmuxTest):
             return "flood done" in sup.stdout()
         sup.wait_for(done, 60, "the flood to end")
         self.assertGreater(largest, 1 << 20)
-        sup.wait_for(lambda: wal.exists() and wal.stat().st_size == 0, 10, "an empty WAL file")
+        sup.wait_for(lambda: wal.exists() and wal.stat().st_size == 0, 30, "an empty WAL file")
         self.assertEqual(sup.proc.poll(), None)
 
 

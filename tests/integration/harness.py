@@ -19,6 +19,19 @@ TASKMUX = os.path.abspath(os.environ.get("TASKMUX_BIN", str(REPO / "build" / "ta
 PROBE = os.path.abspath(os.environ.get("PROBE_TASK", str(REPO / "build" / "tests" / "probe_task")))
 
 
+def _sanitized():
+    """Whether the taskmux under test is built with AddressSanitizer or ThreadSanitizer: their
+    shadow memory makes RSS meaningless, and their own SEGV/BUS/... handlers stay in place."""
+    try:
+        out = subprocess.run(["ldd", TASKMUX], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "libasan" in out or "libtsan" in out
+
+
+SANITIZED = _sanitized()
+
+
 def children_of(pid):
     out = []
     try:
