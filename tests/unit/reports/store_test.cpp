@@ -5,8 +5,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -124,6 +126,27 @@ TEST_CASE("a second connection sees what the first committed, and ids are never 
   auto now = again.tail("q", 0);
   REQUIRE(now.size() == 1);
   CHECK(now[0].id > last_id);
+}
+
+// Two connections that open a new file at the same moment (the writer and the AMQP publisher
+// at start-up, or `taskmux queue`) meet like this: one of them holds the write lock while the
+// other switches the file to WAL.
+TEST_CASE("a new file opens while another connection holds its write lock for a moment") {
+  temp_store t;
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(t.file().c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  std::thread release([other] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  std::optional<store> s;
+  CHECK_NOTHROW(s.emplace(t.file()));
+  release.join();
+  sqlite3_close(other);
+  REQUIRE(s);
+  s->push("q", "a", 0);
+  CHECK(s->tail("q", 0).size() == 1);
 }
 
 TEST_CASE("the outbox hands out messages in order and forgets confirmed ones") {
