@@ -1,6 +1,6 @@
 // The embedded queue store: order, pop, retain with its drop counter, the outbox, and that
 // what was committed is there for the next connection (another process, a restart); the
-// writer that keeps supervising while the store cannot be opened.
+// writer, which never waits for the store to open and keeps supervising while it cannot be.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -170,6 +170,54 @@ TEST_CASE("an unusable file is an error that names it") {
                        store_error);
 }
 
+TEST_CASE("a writer never waits for its store to open, and writes what was posted meanwhile") {
+  temp_store t;
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(t.file().c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto began = std::chrono::steady_clock::now();
+  std::vector<std::string> lines;
+  std::mutex lines_mutex;
+  {
+    store_writer w(t.file(), store_writer::target::queues, 0, [&](std::string_view, std::string text) {
+      std::lock_guard lock(lines_mutex);
+      lines.push_back(std::move(text));
+    });
+    w.post({"_status_a", "1"});
+    w.post({"_status_a", "2"});
+    // The store cannot be opened while `other` holds the lock: neither did the writer wait.
+    CHECK(std::chrono::steady_clock::now() - began < std::chrono::milliseconds(400));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(w.snapshot().committed == 0);
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+    w.stop();
+    CHECK(w.snapshot().committed == 2);
+  }
+  sqlite3_close(other);
+  store s(t.file());
+  CHECK(bodies(s.tail("_status_a", 0)) == std::vector<std::string>{"1", "2"});
+  std::lock_guard lock(lines_mutex);
+  CHECK(lines.empty());  // waiting for another connection's lock is no failure
+}
+
+TEST_CASE("until its store is open, a writer keeps reports to the bound of a failing store") {
+  temp_store t;
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(t.file().c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  store_writer w(t.file(), store_writer::target::queues, 0, [](std::string_view, std::string) {});
+  std::string body(1000, 'x');
+  size_t posted = 2 * store_writer::max_waiting_bytes / body.size();
+  for (size_t i = 0; i < posted; ++i) w.post({"_status_a", body});
+  auto dropped = w.snapshot().dropped;
+  CHECK(dropped > posted / 3);
+  CHECK(dropped < posted * 2 / 3);
+  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  w.stop();
+  sqlite3_close(other);
+  CHECK(w.snapshot().committed == posted - dropped);
+}
+
 TEST_CASE("a writer whose store cannot be opened keeps bounded reports, and writes them once it can") {
   temp_store t;
   auto dir = t.dir / "not-yet";  // opening fails until the directory exists
@@ -185,6 +233,14 @@ TEST_CASE("a writer whose store cannot be opened keeps bounded reports, and writ
   auto dropped = w.snapshot().dropped;
   CHECK(dropped > posted / 3);
   CHECK(dropped < posted * 2 / 3);
+  // The writer tries the store on its own thread: the directory comes after that first try.
+  auto said = [&] {
+    std::lock_guard lock(lines_mutex);
+    return !lines.empty();
+  };
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       !said() && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   fs::create_directories(dir);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (w.snapshot().committed < posted - dropped && std::chrono::steady_clock::now() < deadline)
