@@ -29,6 +29,19 @@ struct temp_store {
   fs::path file() const { return store::file_in(dir); }
 };
 
+/// Another connection holding the write lock of a new store file, as one does while it creates
+/// the file. Its commit waits for readers, as the store's own connections do.
+struct write_lock {
+  sqlite3* db = nullptr;
+  explicit write_lock(const fs::path& file) {
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 10'000);
+    REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  ~write_lock() { sqlite3_close(db); }
+  bool release() { return sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK; }
+};
+
 std::vector<std::string> bodies(const std::vector<stored_message>& ms) {
   std::vector<std::string> out;
   for (auto& m : ms) out.push_back(m.body);
@@ -133,17 +146,16 @@ TEST_CASE("a second connection sees what the first committed, and ids are never 
 // other switches the file to WAL.
 TEST_CASE("a new file opens while another connection holds its write lock for a moment") {
   temp_store t;
-  sqlite3* other = nullptr;
-  REQUIRE(sqlite3_open(t.file().c_str(), &other) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
-  std::thread release([other] {
+  write_lock other(t.file());
+  bool released = false;
+  std::thread release([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+    released = other.release();
   });
   std::optional<store> s;
   CHECK_NOTHROW(s.emplace(t.file()));
   release.join();
-  sqlite3_close(other);
+  CHECK(released);
   REQUIRE(s);
   s->push("q", "a", 0);
   CHECK(s->tail("q", 0).size() == 1);
@@ -172,9 +184,7 @@ TEST_CASE("an unusable file is an error that names it") {
 
 TEST_CASE("a writer never waits for its store to open, and writes what was posted meanwhile") {
   temp_store t;
-  sqlite3* other = nullptr;
-  REQUIRE(sqlite3_open(t.file().c_str(), &other) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  write_lock other(t.file());
   auto began = std::chrono::steady_clock::now();
   std::vector<std::string> lines;
   std::mutex lines_mutex;
@@ -189,11 +199,10 @@ TEST_CASE("a writer never waits for its store to open, and writes what was poste
     CHECK(std::chrono::steady_clock::now() - began < std::chrono::milliseconds(400));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     CHECK(w.snapshot().committed == 0);
-    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+    CHECK(other.release());
     w.stop();
     CHECK(w.snapshot().committed == 2);
   }
-  sqlite3_close(other);
   store s(t.file());
   CHECK(bodies(s.tail("_status_a", 0)) == std::vector<std::string>{"1", "2"});
   std::lock_guard lock(lines_mutex);
@@ -202,9 +211,7 @@ TEST_CASE("a writer never waits for its store to open, and writes what was poste
 
 TEST_CASE("until its store is open, a writer keeps reports to the bound of a failing store") {
   temp_store t;
-  sqlite3* other = nullptr;
-  REQUIRE(sqlite3_open(t.file().c_str(), &other) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  write_lock other(t.file());
   store_writer w(t.file(), store_writer::target::queues, 0, [](std::string_view, std::string) {});
   std::string body(1000, 'x');
   size_t posted = 2 * store_writer::max_waiting_bytes / body.size();
@@ -212,9 +219,8 @@ TEST_CASE("until its store is open, a writer keeps reports to the bound of a fai
   auto dropped = w.snapshot().dropped;
   CHECK(dropped > posted / 3);
   CHECK(dropped < posted * 2 / 3);
-  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  CHECK(other.release());
   w.stop();
-  sqlite3_close(other);
   CHECK(w.snapshot().committed == posted - dropped);
 }
 
