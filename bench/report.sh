@@ -11,6 +11,8 @@ BEGIN {
     # scenario|key|label|scale|decimals|better
     n = 0
     m[++n] = "start|start_ms|start: 500 x sleep running (ms)|1|0|lower"
+    m[++n] = "first|first_ms|first: ms until the first of 100 tasks runs|1|1|lower"
+    m[++n] = "first|all_ms|first: ms until all 100 tasks run|1|1|lower"
     m[++n] = "restart|rate|restart: starts of an instantly-exiting task per s|1|1|higher"
     m[++n] = "mem100|pss_main_kib|mem, 100 tasks: PSS main process (MiB)|0.0009765625|2|lower"
     m[++n] = "mem100|pss_total_kib|mem, 100 tasks: PSS all supervisor processes (MiB)|0.0009765625|2|lower"

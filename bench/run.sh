@@ -2,12 +2,12 @@
 # Benchmark taskmux against supervisord, s6, runit and a bare C baseline. See bench/README.md.
 #
 # usage: bench/run.sh [-r RUNS] [-s "SUP SUP..."] [--doc] [SCENARIO...]
-#   SCENARIO: start restart mem100 mem500 idle log orphans   (default: all, in that order)
+#   SCENARIO: start first restart mem100 mem500 idle log orphans   (default: all, in that order)
 #   -r RUNS   repetitions per scenario and supervisor, median reported (default 5, env RUNS)
 #   -s SUPS   supervisors (default "baseline taskmux supervisord s6 runit", env SUPS)
 #   --doc     also (re)write docs/PERFORMANCE.md from the results
 # env: TASKMUX (default <repo>/build/taskmux), IDLE_SECS (20), LOG_MIB (256), RESTART_SECS (3),
-#      ORPHANS (2000), ORPHAN_DEADLINE_MS (5000), WARMUP (1 discarded run first),
+#      ORPHANS (2000), ORPHAN_DEADLINE_MS (5000), FIRST_N (100), WARMUP (1 discarded run first),
 #      BENCH_TMP (/tmp/taskmux-bench: helpers, results), BENCH_WORK (/dev/shm/taskmux-bench:
 #      configs, service dirs, state dirs — on tmpfs, like /run in a container),
 #      QUIET_WAIT (300: seconds to wait, before each run, for other load to drop below 25% of
@@ -24,12 +24,13 @@ REPO=$(cd "$HERE/.." && pwd)
 : "${RESTART_SECS:=3}"
 : "${ORPHANS:=2000}"
 : "${ORPHAN_DEADLINE_MS:=5000}"
+: "${FIRST_N:=100}"
 : "${BENCH_TMP:=/tmp/taskmux-bench}"
 : "${BENCH_WORK:=/dev/shm/taskmux-bench}"
 : "${WARMUP:=1}"
 : "${QUIET_WAIT:=300}"
 BIN=$BENCH_TMP/bin
-ALL_SCENARIOS="start restart mem100 mem500 idle log orphans"
+ALL_SCENARIOS="start first restart mem100 mem500 idle log orphans"
 WRITE_DOC=0
 ORIG_ARGS="$*"
 SCENARIOS=()
@@ -111,6 +112,8 @@ run_one() {
     case $sc in
         start)   prepare_"$sup" sleep "$dir" 500
                  line=$("${ns[@]}" -n 500 -d 60 -- "${CMD[@]}") ;;
+        first)   prepare_"$sup" stamp "$dir" "$dir/stamps" "$FIRST_N"
+                 line=$("${ns[@]}" -F "$dir/stamps" -k "$FIRST_N" -d 60 -- "${CMD[@]}") ;;
         mem100)  prepare_"$sup" sleep "$dir" 100
                  line=$("${ns[@]}" -n 100 -d 60 -s 2 -M -- "${CMD[@]}") ;;
         mem500)  prepare_"$sup" sleep "$dir" 500
@@ -175,7 +178,7 @@ pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed
     echo "commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git --no-optional-locks -C "$REPO" status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommitted changes)')"
     echo "runs=$RUNS"
     echo "idle_secs=$IDLE_SECS"
-    echo "params=RUNS=$RUNS WARMUP=$WARMUP IDLE_SECS=$IDLE_SECS LOG_MIB=$LOG_MIB RESTART_SECS=$RESTART_SECS ORPHANS=$ORPHANS ORPHAN_DEADLINE_MS=$ORPHAN_DEADLINE_MS"
+    echo "params=RUNS=$RUNS WARMUP=$WARMUP IDLE_SECS=$IDLE_SECS LOG_MIB=$LOG_MIB RESTART_SECS=$RESTART_SECS ORPHANS=$ORPHANS ORPHAN_DEADLINE_MS=$ORPHAN_DEADLINE_MS FIRST_N=$FIRST_N"
     echo "busy_runs=$(awk -F'\t' '{ if (match($4, /busy_pct=[0-9]+/) && substr($4, RSTART + 9, RLENGTH - 9) * '"$NPROC"' >= 25) n++ } END { print n + 0 }' "$RAW")"
     echo "last_command=bench/run.sh${ORIG_ARGS:+ $ORIG_ARGS}"
 } > "$RESULTS/meta"

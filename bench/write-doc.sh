@@ -82,6 +82,11 @@ with the namespace. Config files, service directories and state directories are 
   \`instances = 500\`; supervisord: one \`[program]\` with \`numprocs = 500\`; s6 and runit: 500 service
   directories whose \`run\` is \`#!/bin/sh\` + \`exec sleep 3600\`. Baseline: bench/baseline/spawn_loop.c,
   500 \`posix_spawn\` calls in a loop.
+- **first** — the fixed cost of starting, which a container pays at every start: time from fork+exec of
+  the supervisor until the first of 100 tasks runs, and until all 100 run. Each task
+  (bench/baseline/stamp.c) writes the monotonic clock at its own start to a shared file and then waits,
+  so the result does not depend on how often benchtool looks. Same configurations as start, with
+  100 instances of \`stamp FILE\` instead of 500 of \`sleep 3600\`; baseline: spawn_loop.c with 100.
 - **restart** — a task that exits at once (bench/baseline/tick.c appends one byte to a file), restarted
   forever with no backoff; starts per second = growth of the file over 3 s, after a 0.5 s warm-up.
   taskmux: \`restart = "always"\`, \`backoff = { initial = "0s", max = "0s" }\`, \`start_limit = { burst = 0 }\`;

@@ -1,4 +1,4 @@
-/* Baseline for the "start", "mem" and "idle" scenarios: the least a supervisor can do.
+/* Baseline for the "start", "first", "mem" and "idle" scenarios: the least a supervisor can do.
  * posix_spawn N copies of a command (default `sleep 3600`), then wait for SIGTERM/SIGINT,
  * then SIGKILL them all, reap them, exit 0.
  * usage: spawn_loop N [CMD ARG...]            */

@@ -11,6 +11,7 @@ prepare_s6() {
     mkdir -p "$scan"
     case $kind in
         sleep)   for ((i = 0; i < $1; i++)); do s6_service "$scan" "sleep-$i" "exec sleep 3600"; done ;;
+        stamp)   for ((i = 0; i < $2; i++)); do s6_service "$scan" "stamp-$i" "exec $BIN/stamp $1"; done ;;
         tick)    s6_service "$scan" tick "exec $BIN/tick $1" ;;
         flood)   s6_service "$scan" flood "$BIN/flood $1; exec sleep 3600" ;;
         orphans) s6_service "$scan" orphans "exec $BIN/orphans $1 $2 $ORPHAN_DEADLINE_MS" ;;

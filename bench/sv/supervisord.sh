@@ -28,6 +28,7 @@ prepare_supervisord() {
     local discard=$'stdout_logfile=NONE\nstderr_logfile=NONE'
     case $kind in
         sleep)   supervisord_config "$dir" sleep true "sleep 3600" "$1" "$discard" ;;
+        stamp)   supervisord_config "$dir" stamp true "$BIN/stamp $1" "$2" "$discard" ;;
         tick)    supervisord_config "$dir" tick true "$BIN/tick $1" 1 $'startsecs=0\nstartretries=1000000\n'"$discard" ;;
         flood)   supervisord_config "$dir" flood false "$BIN/flood $1" 1 \
                      $'startsecs=0\nredirect_stderr=true\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0' ;;

@@ -21,6 +21,7 @@ prepare_taskmux() {
     local kind=$1 dir=$2; shift 2
     case $kind in
         sleep)   taskmux_config "$dir" sleep always '["sleep", "3600"]' "$1" ;;
+        stamp)   taskmux_config "$dir" stamp always "[\"$BIN/stamp\", \"$1\"]" "$2" ;;
         tick)    taskmux_config "$dir" tick always "[\"$BIN/tick\", \"$1\"]" 1 ;;
         flood)   taskmux_config "$dir" flood never "[\"$BIN/flood\", \"$1\"]" 1 ;;
         orphans) taskmux_config "$dir" orphans never "[\"$BIN/orphans\", \"$1\", \"$2\", \"$ORPHAN_DEADLINE_MS\"]" 1 ;;

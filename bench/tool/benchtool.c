@@ -21,6 +21,10 @@
  *                payload delivered (of MIB MiB) from the first "FLOODLINE" to the "FLOOD-END"
  *                line, and the share of lines dropped on the way
  *   -P FILE      wait until FILE exists and print its content (orphans scenario)
+ *   -F FILE      first runs: tasks (baseline/stamp.c) append to FILE the CLOCK_MONOTONIC time
+ *                at which each started running; waits for -k of them and prints first_ms (the
+ *                earliest) and all_ms (the latest of those k), both from the launch of CMD
+ *   -k N         tasks -F waits for (default 1)
  *   -g SECS      grace after SIGTERM before SIGKILL of everything (default 3)
  *   -p MS        fixed poll interval of the -n wait (default: twice the time one scan took, so
  *                the scan loop uses about 1/3 of a CPU; at least 2 ms)
@@ -328,6 +332,32 @@ static void stop_all(double grace) {
     kill_tree();
 }
 
+/* ---------- first runs ---------- */
+/* The tasks time themselves (one 21-byte line each, see baseline/stamp.c), so the result does
+ * not depend on how often this loop looks: it only waits for the file to be long enough. */
+static int measure_first(const char *file, int k, double t_launch, double deadline) {
+    enum { LINE = 21 };
+    struct stat st;
+    while (!(stat(file, &st) == 0 && st.st_size >= (off_t)k * LINE)) {
+        reap_some();
+        if (root_status >= 0) { emit("first_ms=NA err=exited_early"); return 1; }
+        if (now_s() - t_launch > deadline) { emit("first_ms=NA err=first_timeout"); return 1; }
+        sleep_s(0.005);
+    }
+    FILE *f = fopen(file, "re");
+    long long first = 0, last = 0, ns;
+    int n = 0;
+    while (f && n < k && fscanf(f, "%lld", &ns) == 1) {
+        if (!n || ns < first) first = ns;
+        if (!n || ns > last) last = ns;
+        n++;
+    }
+    if (f) fclose(f);
+    if (n < k) { emit("first_ms=NA err=first_unreadable"); return 1; }
+    emit("first_ms=%.2f all_ms=%.2f", first / 1e6 - t_launch * 1000, last / 1e6 - t_launch * 1000);
+    return 0;
+}
+
 /* ---------- log reader ---------- */
 /* Reads as fast as it can (1 MiB reads), so the reader is never the bottleneck: it only looks
  * for the first "FLOODLINE" and for "FLOOD-END" in the last 4 KiB of each read (the marker is
@@ -385,14 +415,14 @@ static int measure_log(int fd, long mib, double deadline) {
 }
 
 int main(int argc, char **argv) {
-    const char *outfile = "/dev/null", *rate_file = NULL, *wait_file = NULL;
-    int want_n = 0, do_mem = 0;
+    const char *outfile = "/dev/null", *rate_file = NULL, *wait_file = NULL, *first_file = NULL;
+    int want_n = 0, do_mem = 0, first_k = 1;
     long log_mib = 0;
     double poll_ms = 0;
     double deadline = 60, settle = 0, idle = 0, window = 3, grace = 3;
     const char *comm = "sleep";
     int opt;
-    while ((opt = getopt(argc, argv, "+o:n:m:x:d:s:MI:R:t:L:P:g:p:")) != -1) {
+    while ((opt = getopt(argc, argv, "+o:n:m:x:d:s:MI:R:t:L:P:F:k:g:p:")) != -1) {
         switch (opt) {
         case 'o': outfile = optarg; break;
         case 'n': want_n = atoi(optarg); break;
@@ -406,6 +436,8 @@ int main(int argc, char **argv) {
         case 't': window = atof(optarg); break;
         case 'L': log_mib = atol(optarg); break;
         case 'P': wait_file = optarg; break;
+        case 'F': first_file = optarg; break;
+        case 'k': first_k = atoi(optarg); break;
         case 'g': grace = atof(optarg); break;
         case 'p': poll_ms = atof(optarg); break;
         default: fprintf(stderr, "see the comment at the top of benchtool.c\n"); return 2;
@@ -471,6 +503,7 @@ int main(int argc, char **argv) {
             if (idle > 0) measure_idle(idle);
         }
     }
+    if (first_file && !rc) rc = measure_first(first_file, first_k, t_launch, deadline);
     if (rate_file && !rc) {
         struct stat st;
         double t0 = now_s();

@@ -20,8 +20,9 @@ class pipeline {
  public:
   using log_fn = store_writer::log_fn;
 
-  /// Opens the store under state_dir and starts the threads; throws store_error with a
-  /// readable message. `log` may be called from any of the threads.
+  /// Starts the threads; the store under state_dir is opened on the writer's, so this never
+  /// waits for the disk, and a store that cannot be opened is logged and retried, never fatal.
+  /// `log` may be called from any of the threads.
   pipeline(const config::config& cfg, log_fn log);
   ~pipeline();
 

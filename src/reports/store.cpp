@@ -1,5 +1,8 @@
 #include "reports/store.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <map>
 #include <utility>
 
@@ -46,7 +49,7 @@ store::store(const std::filesystem::path& file) : file_(file) {
     if (rc != SQLITE_OK) fail("open");
     // Several processes share the file (the supervisor, `taskmux queue`): wait for each other.
     sqlite3_busy_timeout(db_, busy_timeout_ms);
-    exec("PRAGMA journal_mode=WAL");
+    use_wal();
     // FULL: every commit is fsynced, so a committed report survives a power loss too.
     exec("PRAGMA synchronous=FULL");
     // The WAL file shrinks back to this after a burst (and to nothing when idle, see
@@ -73,6 +76,18 @@ store::store(store&& o) noexcept
 void store::fail(const char* what) {
   std::string msg = "queue store " + file_.string() + ": " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
   throw store_error(msg);
+}
+
+void store::use_wal() {
+  // Switching a new file to WAL takes its write lock from inside a read transaction, where
+  // SQLite answers "busy" at once instead of calling the busy handler: a connection that
+  // opens the file while another one does the same (the writer and the AMQP publisher at
+  // start-up, `taskmux queue`) would fail. Retried here as the busy handler would.
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  while (sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    if (sqlite3_errcode(db_) != SQLITE_BUSY || std::chrono::steady_clock::now() >= give_up) fail("journal mode");
+    ::usleep(1000);
+  }
 }
 
 void store::exec(const char* sql) {

@@ -104,6 +104,8 @@ class store {
     sqlite3_stmt* s_;
   };
 
+  /// Puts the file in WAL mode, waiting up to the busy timeout for other connections.
+  void use_wal();
   void exec(const char* sql);
   /// `sql` (a string literal: its address is the key) is compiled once per connection; the
   /// writer commits hundreds of times a second and parsing SQL was most of each commit.

@@ -27,16 +27,6 @@ void block_signals() {
 
 store_writer::store_writer(std::filesystem::path file, target t, int retain, log_fn log, std::function<void()> committed)
     : file_(std::move(file)), target_(t), retain_(retain), log_(std::move(log)), committed_(std::move(committed)) {
-  try {
-    store_.emplace(file_);
-    store_->disable_auto_checkpoint();
-  } catch (const store_error& e) {
-    failing_ = true;
-    last_error_ = e.what();
-    log_("error", "reports: " + std::string(e.what()) +
-                      "; supervising all the same: reports wait in memory (at most " + mib(max_waiting_bytes) +
-                      ") and are written once the store can be opened");
-  }
   thread_ = std::thread([this] { loop(); });
   checkpointer_ = std::thread([this] { checkpoints(); });
 }
@@ -107,14 +97,35 @@ void store_writer::checkpoints() {
   }
 }
 
+void store_writer::open() {
+  try {
+    store_.emplace(file_);
+    store_->disable_auto_checkpoint();
+  } catch (const store_error&) {
+    store_.reset();  // a connection that failed half-way is tried again from the start
+    throw;
+  }
+}
+
+void store_writer::open_at_start() {
+  try {
+    open();
+  } catch (const store_error& e) {
+    last_error_ = e.what();
+    log_("error", "reports: " + std::string(e.what()) +
+                      "; supervising all the same: reports wait in memory (at most " + mib(max_waiting_bytes) +
+                      ") and are written once the store can be opened");
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  failing_ = false;
+}
+
 std::string store_writer::write(const std::vector<outgoing>& batch, size_t& done, bool in_chunks) {
   size_t before = done;
   std::string error;
   try {
-    if (!store_) {
-      store_.emplace(file_);
-      store_->disable_auto_checkpoint();
-    }
+    if (!store_) open();
     while (done < batch.size()) {
       size_t n = in_chunks ? std::min(chunk_after_failure, batch.size() - done) : batch.size() - done;
       std::span<const outgoing> part(batch.data() + done, n);
@@ -159,6 +170,7 @@ std::string store_writer::record_drops() {
 
 void store_writer::loop() {
   block_signals();
+  open_at_start();
 
   std::vector<outgoing> batch;
   size_t done = 0;  // batch[0, done) is committed; the rest waits for the disk

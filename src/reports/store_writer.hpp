@@ -38,9 +38,10 @@ class store_writer {
   /// Called from any of the writer's threads; the callee makes it thread-safe.
   using log_fn = std::function<void(std::string_view level, std::string text)>;
 
-  /// Opens `file` on the caller's thread, so a store that works is ready at once; one that
-  /// does not is logged and retried from the writer thread. `committed` runs on the writer
-  /// thread after every commit.
+  /// Starts the writer thread, which opens `file` at once: the caller never waits for the
+  /// disk (taskmux starts its tasks meanwhile). Until the store is open, reports wait in memory
+  /// under the same bound as while it fails; a store that cannot be opened is logged and
+  /// retried. `committed` runs on the writer thread after every commit.
   store_writer(std::filesystem::path file, target t, int retain, log_fn log, std::function<void()> committed = {});
   ~store_writer();
   store_writer(const store_writer&) = delete;
@@ -63,6 +64,10 @@ class store_writer {
 
  private:
   void loop();
+  /// The writer thread's first act; says so when the store cannot be opened.
+  void open_at_start();
+  /// Opens the store for writing; throws store_error.
+  void open();
   /// Writes batch[done..] (in chunks while recovering from a failure), advancing `done` past
   /// every committed part; opens the store first when needed. Returns the error, or "".
   std::string write(const std::vector<outgoing>& batch, size_t& done, bool in_chunks);
@@ -83,7 +88,8 @@ class store_writer {
   std::condition_variable wake_;
   std::vector<outgoing> pending_;
   size_t waiting_bytes_ = 0;  ///< pending_ and the batch being written
-  bool failing_ = false;      ///< the last open or commit failed: waiting_bytes_ is bounded
+  /// Not open yet, or the last open or commit failed: waiting_bytes_ is bounded.
+  bool failing_ = true;
   std::map<std::string, int64_t> dropped_;  ///< per queue, not yet counted in the store
   bool stopping_ = false;
   bool idle_ = false;  ///< the writer waits for work: post() has to wake it

@@ -1,12 +1,14 @@
 // The embedded queue store: order, pop, retain with its drop counter, the outbox, and that
 // what was committed is there for the next connection (another process, a restart); the
-// writer that keeps supervising while the store cannot be opened.
+// writer, which never waits for the store to open and keeps supervising while it cannot be.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -25,6 +27,19 @@ struct temp_store {
   temp_store() { fs::create_directories(dir); }
   ~temp_store() { fs::remove_all(dir); }
   fs::path file() const { return store::file_in(dir); }
+};
+
+/// Another connection holding the write lock of a new store file, as one does while it creates
+/// the file. Its commit waits for readers, as the store's own connections do.
+struct write_lock {
+  sqlite3* db = nullptr;
+  explicit write_lock(const fs::path& file) {
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 10'000);
+    REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  ~write_lock() { sqlite3_close(db); }
+  bool release() { return sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK; }
 };
 
 std::vector<std::string> bodies(const std::vector<stored_message>& ms) {
@@ -126,6 +141,26 @@ TEST_CASE("a second connection sees what the first committed, and ids are never 
   CHECK(now[0].id > last_id);
 }
 
+// Two connections that open a new file at the same moment (the writer and the AMQP publisher
+// at start-up, or `taskmux queue`) meet like this: one of them holds the write lock while the
+// other switches the file to WAL.
+TEST_CASE("a new file opens while another connection holds its write lock for a moment") {
+  temp_store t;
+  write_lock other(t.file());
+  bool released = false;
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    released = other.release();
+  });
+  std::optional<store> s;
+  CHECK_NOTHROW(s.emplace(t.file()));
+  release.join();
+  CHECK(released);
+  REQUIRE(s);
+  s->push("q", "a", 0);
+  CHECK(s->tail("q", 0).size() == 1);
+}
+
 TEST_CASE("the outbox hands out messages in order and forgets confirmed ones") {
   temp_store t;
   store s(t.file());
@@ -147,6 +182,48 @@ TEST_CASE("an unusable file is an error that names it") {
                        store_error);
 }
 
+TEST_CASE("a writer never waits for its store to open, and writes what was posted meanwhile") {
+  temp_store t;
+  write_lock other(t.file());
+  auto began = std::chrono::steady_clock::now();
+  std::vector<std::string> lines;
+  std::mutex lines_mutex;
+  {
+    store_writer w(t.file(), store_writer::target::queues, 0, [&](std::string_view, std::string text) {
+      std::lock_guard lock(lines_mutex);
+      lines.push_back(std::move(text));
+    });
+    w.post({"_status_a", "1"});
+    w.post({"_status_a", "2"});
+    // The store cannot be opened while `other` holds the lock: neither did the writer wait.
+    CHECK(std::chrono::steady_clock::now() - began < std::chrono::milliseconds(400));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(w.snapshot().committed == 0);
+    CHECK(other.release());
+    w.stop();
+    CHECK(w.snapshot().committed == 2);
+  }
+  store s(t.file());
+  CHECK(bodies(s.tail("_status_a", 0)) == std::vector<std::string>{"1", "2"});
+  std::lock_guard lock(lines_mutex);
+  CHECK(lines.empty());  // waiting for another connection's lock is no failure
+}
+
+TEST_CASE("until its store is open, a writer keeps reports to the bound of a failing store") {
+  temp_store t;
+  write_lock other(t.file());
+  store_writer w(t.file(), store_writer::target::queues, 0, [](std::string_view, std::string) {});
+  std::string body(1000, 'x');
+  size_t posted = 2 * store_writer::max_waiting_bytes / body.size();
+  for (size_t i = 0; i < posted; ++i) w.post({"_status_a", body});
+  auto dropped = w.snapshot().dropped;
+  CHECK(dropped > posted / 3);
+  CHECK(dropped < posted * 2 / 3);
+  CHECK(other.release());
+  w.stop();
+  CHECK(w.snapshot().committed == posted - dropped);
+}
+
 TEST_CASE("a writer whose store cannot be opened keeps bounded reports, and writes them once it can") {
   temp_store t;
   auto dir = t.dir / "not-yet";  // opening fails until the directory exists
@@ -162,6 +239,14 @@ TEST_CASE("a writer whose store cannot be opened keeps bounded reports, and writ
   auto dropped = w.snapshot().dropped;
   CHECK(dropped > posted / 3);
   CHECK(dropped < posted * 2 / 3);
+  // The writer tries the store on its own thread: the directory comes after that first try.
+  auto said = [&] {
+    std::lock_guard lock(lines_mutex);
+    return !lines.empty();
+  };
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       !said() && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   fs::create_directories(dir);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (w.snapshot().committed < posted - dropped && std::chrono::steady_clock::now() < deadline)
