@@ -360,11 +360,6 @@ void supervisor::finish() {
   loop_.stop();
 }
 
-task* supervisor::find(std::string_view name) {
-  auto it = index_.find(name);
-  return it == index_.end() ? nullptr : &tasks_[it->second];
-}
-
 bool supervisor::deps_ready(const config::task& t) {
   for (size_t d : task_of(t).deps)
     for (auto& i : tasks_[d].instances)

@@ -106,7 +106,6 @@ class supervisor final : public host {
   /// SIGKILL to everything now, each instance that had processes reported as a fault naming `why`.
   void force_kill(const std::string& why);
   void finish();
-  task* find(std::string_view name);
   task& task_of(const config::task& t) { return tasks_[index_.at(t.name)]; }
 
   config::config cfg_;

@@ -218,6 +218,13 @@ config::task task_named(std::string name) {
   return t;
 }
 
+/// "api" with an HTTP health check every second, `failures` in a row failing it.
+config::task with_health(int failures) {
+  auto t = task_named("api");
+  t.health = config::health_check{{{"127.0.0.1", 9}, "/health"}, milliseconds(1000), milliseconds(500), failures};
+  return t;
+}
+
 }  // namespace
 
 TEST_CASE("instance: exit 1 three times with burst 3 goes fatal, with exactly one fatal report") {
@@ -311,8 +318,7 @@ TEST_CASE("instance: leftovers that outlive the main process are stopped before 
 }
 
 TEST_CASE("instance: a health failure during a stop is not reported and changes nothing") {
-  auto t = task_named("api");
-  t.health = config::health_check{{{"127.0.0.1", 9}, "/health"}, milliseconds(1000), milliseconds(500), 1};
+  auto t = with_health(1);
   fake_host h(t);
   instance i(h, t, 0);
   i.handle(event::start);
@@ -333,8 +339,7 @@ TEST_CASE("instance: a health failure during a stop is not reported and changes 
 }
 
 TEST_CASE("instance: failed health checks in a row stop a ready instance as a failure") {
-  auto t = task_named("api");
-  t.health = config::health_check{{{"127.0.0.1", 9}, "/health"}, milliseconds(1000), milliseconds(500), 2};
+  auto t = with_health(2);
   fake_host h(t);
   instance i(h, t, 0);
   i.handle(event::start);
