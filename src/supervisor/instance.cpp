@@ -73,9 +73,8 @@ void instance::request_stop() {
 }
 
 void instance::kill_now(const std::string& why) {
-  if (!has_processes()) return;
-  if (!run_.killing) emit(killed_by_shutdown(cfg_, why));
-  kill_group();
+  forced_by_ = why;
+  handle(event::kill);
 }
 
 facts instance::current_facts() {
@@ -87,6 +86,7 @@ facts instance::current_facts() {
   f.deps_failed = !blocked_by_.empty();
   f.stop_requested = run_.stop_requested || host_.shutting_down();
   f.has_leftovers = run_.has_leftovers;
+  f.killing = run_.killing;
   f.run_failed = run_.failed;
   f.wants_restart = wants_restart(cfg_.restart, run_.failed);
   auto now = host_.now();
@@ -267,7 +267,7 @@ bool instance::owns(const process::process_view& p) const {
 }
 
 void instance::report(action a) {
-  emit(report_for(a, {cfg_, run_, state_, last_exit_, pending_delay_, blocked_by_}));
+  emit(report_for(a, {cfg_, run_, state_, last_exit_, pending_delay_, blocked_by_, forced_by_}));
 }
 
 void instance::emit(const report_line& l) {

@@ -42,8 +42,8 @@ class instance final {
   void handle(event e);
   /// Asks it to stop (marks the stop as requested, so it ends in `stopped`).
   void request_stop();
-  /// SIGKILL to everything of it now (the shutdown cannot wait): a fault report says so, with
-  /// `why` ("shutdown_timeout (30s) passed"), unless stop_timeout's SIGKILL said it already.
+  /// The shutdown cannot wait (`why`: "shutdown_timeout (30s) passed"): feeds `kill`, which
+  /// SIGKILLs whatever runs and reports it (docs/lifecycle.md).
   void kill_now(const std::string& why);
   /// A notify datagram that came from one of its processes (see owns()).
   void on_notify(const notify::message& m);
@@ -121,6 +121,7 @@ class instance final {
   std::chrono::milliseconds pending_delay_{0};
   clock::time_point next_run_{};
   std::string blocked_by_;  ///< which dependency failed, while it keeps this one from starting
+  std::string forced_by_;   ///< why the shutdown SIGKILLs it (kill_now)
   std::minstd_rand rng_;    ///< jitter only: 8 bytes of state, not mt19937's 5,000 per instance
 };
 

@@ -66,6 +66,7 @@ transition from_up(state s, event e, const facts& f) {
     case event::health_failed: return go(state::stopping, {action::report_health_failed, action::signal_stop});
     case event::watchdog_expired:
       return go(state::stopping, {action::report_watchdog_expired, action::signal_stop});
+    case event::kill: return go(state::stopping, {action::report_forced_kill, action::kill_group});
     default: return ignore(s);
   }
 }
@@ -76,6 +77,10 @@ transition from_stopping(event e, const facts& f) {
     case event::exited: return f.has_leftovers ? go(state::stopping) : after_run(f);
     case event::group_gone: return after_run(f);
     case event::stop: return go(state::stopping);
+    // stop_timeout's SIGKILL was reported already; the shutdown's only repeats it.
+    case event::kill:
+      return f.killing ? go(state::stopping, {action::kill_group})
+                       : go(state::stopping, {action::report_forced_kill, action::kill_group});
     default: return ignore(state::stopping);
   }
 }
@@ -162,6 +167,7 @@ std::string_view to_string(event e) {
     case event::run_timeout: return "run_timeout";
     case event::health_failed: return "health_failed";
     case event::watchdog_expired: return "watchdog_expired";
+    case event::kill: return "kill";
   }
   return "?";
 }
@@ -193,6 +199,7 @@ std::string_view to_string(action a) {
     case action::report_watchdog_expired: return "report_watchdog_expired";
     case action::report_killed: return "report_killed";
     case action::report_blocked: return "report_blocked";
+    case action::report_forced_kill: return "report_forced_kill";
   }
   return "?";
 }

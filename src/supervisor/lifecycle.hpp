@@ -40,6 +40,7 @@ enum class event {
   run_timeout,       ///< looped: the run lasted longer than `timeout`
   health_failed,     ///< the health check failed `failures` times in a row
   watchdog_expired,  ///< no WATCHDOG=1 within `watchdog`
+  kill,              ///< the shutdown cannot wait (shutdown_timeout, a second signal): SIGKILL now
 };
 
 /// What the caller knows, computed before the call (restart_policy.hpp has the decisions).
@@ -50,6 +51,7 @@ struct facts {
   bool deps_failed = false;       ///< a depends_on task failed for good (or is blocked)
   bool stop_requested = false;    ///< the stop in progress was asked for: end in `stopped`
   bool has_leftovers = false;     ///< processes of the instance outlived its main process
+  bool killing = false;           ///< SIGKILL went to the run already (stop_timeout passed)
   bool wants_restart = false;     ///< restart policy says yes for the last exit
   bool run_failed = false;        ///< the last run failed (exit, signal, timeout, health, spawn)
   bool start_limit_hit = false;   ///< one more start would exceed start_limit
@@ -72,6 +74,7 @@ enum class action {
   report_started, report_ready, report_exited, report_backoff, report_fatal, report_stopping,
   report_stopped, report_cycle_started, report_cycle_succeeded, report_cycle_failed,
   report_health_failed, report_watchdog_expired, report_killed, report_blocked,
+  report_forced_kill,  ///< the shutdown's SIGKILL, before stop_timeout had its turn
 };
 
 struct transition {

@@ -43,11 +43,6 @@ std::string exit_text(const report_facts& f) {
   return text;
 }
 
-report_line killed_by_shutdown(const config::task& t, const std::string& why) {
-  return line(report_event::fault, "did not stop before the shutdown ended (" + why + "; its stop_timeout is " +
-                                       format_duration(t.stop_timeout) + "); sent SIGKILL to its process group");
-}
-
 report_line report_for(action a, const report_facts& f) {
   auto& t = f.task;
   auto& r = f.current;
@@ -88,6 +83,10 @@ report_line report_for(action a, const report_facts& f) {
                                            config::signal_name(t.stop_signal) + "; sent SIGKILL to its process group");
     case action::report_blocked:
       return line(report_event::blocked, "blocked: dependency " + f.blocked_by + "; starts once it is ready again");
+    case action::report_forced_kill:
+      return line(report_event::fault, "did not stop before the shutdown ended (" + f.forced_by +
+                                           "; its stop_timeout is " + format_duration(t.stop_timeout) +
+                                           "); sent SIGKILL to its process group");
     default: break;
   }
   return line(report_event::fault, "no report for action " + std::string(to_string(a)));

@@ -22,6 +22,7 @@ struct report_facts {
   std::optional<exit_status> last_exit;     ///< of the run that ended, if it did
   std::chrono::milliseconds delay{0};       ///< backoff: until the next start
   std::string blocked_by;                   ///< blocked: "db[0] is fatal"
+  std::string forced_by;                    ///< forced kill: "shutdown_timeout (30s) passed"
 };
 
 struct report_line {
@@ -34,10 +35,6 @@ struct report_line {
 
 /// The report of `a`, one of the report_* actions.
 report_line report_for(action a, const report_facts& f);
-
-/// The fault of an instance that the shutdown had to SIGKILL before its stop_timeout: `why`
-/// names the deadline ("shutdown_timeout (30s) passed").
-report_line killed_by_shutdown(const config::task& t, const std::string& why);
 
 /// How the run ended, for the log and for `exited`/`cycle_failed`: "exited with code 1 after
 /// 0.4s", "timed out after 10s; killed by SIGTERM after 10s", with ERRNO= when the task sent one.

@@ -386,3 +386,19 @@ TEST_CASE("instance: notify messages sent during the spawn are fed after its new
   CHECK(h.events() == std::vector{report_event::started, report_event::progress, report_event::ready});
   CHECK(i.status_text() == "booting");
 }
+
+TEST_CASE("instance: the shutdown's kill during a spawn waits for it, then kills what it started") {
+  auto t = task_named("late");
+  fake_host h(t);
+  instance i(h, t, 0);
+  i.handle(event::start);
+  i.kill_now("shutdown_timeout (30s) passed");
+  CHECK(h.leftovers_->signals.empty());
+  h.spawns_.complete(700);
+  CHECK(i.state() == state::stopping);
+  CHECK(h.leftovers_->signals == std::vector<int>{SIGKILL});
+  REQUIRE(h.count(report_event::fault) == 1);
+  CHECK(h.reports.back().message ==
+        "did not stop before the shutdown ended (shutdown_timeout (30s) passed; its stop_timeout is 10s); sent "
+        "SIGKILL to its process group");
+}

@@ -23,7 +23,7 @@ constexpr event all_events[] = {event::start,         event::deps_ready,      ev
                                 event::spawned,       event::spawn_failed,    event::ready_passed, event::exited,
                                 event::group_gone,    event::backoff_elapsed, event::cycle_due,
                                 event::stop,          event::stop_timeout,    event::run_timeout,
-                                event::health_failed, event::watchdog_expired};
+                                event::health_failed, event::watchdog_expired, event::kill};
 
 /// A transition as docs/lifecycle.md writes it: "next: action, action", or "—" when ignored.
 std::string describe(const transition& t) {
@@ -48,7 +48,7 @@ std::string trim(std::string s) {
 
 /// "next: actions (L)" -> "next: actions": the tags name facts, not actions.
 std::string untagged(std::string cell) {
-  for (auto tag : {" (A)", " (D)", " (E)", " (L)"})
+  for (auto tag : {" (A)", " (D)", " (E)", " (K)", " (L)"})
     if (auto at = cell.find(tag); at != std::string::npos) cell.erase(at);
   return cell;
 }
@@ -101,7 +101,7 @@ TEST_CASE("lifecycle: every (state, event) pair matches the state x event table 
       ++checked;
     }
   }
-  CHECK(checked == 10 * 15);
+  CHECK(checked == 10 * 16);
 }
 
 TEST_CASE("lifecycle: while a spawn is under way every state holds its events, as docs/lifecycle.md says") {
@@ -169,7 +169,7 @@ TEST_CASE("lifecycle: an ignored event leaves the state as it was and does nothi
 }
 
 TEST_CASE("lifecycle: every action has a name") {
-  for (int a = 0; a <= static_cast<int>(action::report_blocked); ++a)
+  for (int a = 0; a <= static_cast<int>(action::report_forced_kill); ++a)
     CHECK(to_string(static_cast<action>(a)) != "?");
 }
 
@@ -372,6 +372,15 @@ TEST_CASE(
   f.has_leftovers = false;
   CHECK(describe(next(state::stopping, event::group_gone, f)) ==
         "backoff: report_exited, report_backoff, arm_backoff");
+}
+
+TEST_CASE("lifecycle: the shutdown's SIGKILL is reported once: not again after stop_timeout's") {
+  facts f;
+  CHECK(describe(next(state::ready, event::kill, f)) == "stopping: report_forced_kill, kill_group");
+  CHECK(describe(next(state::stopping, event::kill, f)) == "stopping: report_forced_kill, kill_group");
+  f.killing = true;
+  CHECK(describe(next(state::stopping, event::kill, f)) == "stopping: kill_group");
+  CHECK_FALSE(next(state::backoff, event::kill, f).applies);  // nothing runs to kill
 }
 
 TEST_CASE(
