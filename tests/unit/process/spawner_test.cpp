@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "process/spawn_service.hpp"
 #include "process/spawner.hpp"
 
 namespace {
@@ -136,4 +137,17 @@ TEST_CASE("spawner: a command that cannot be executed is an error result, not a 
   }
   CHECK(got.pid == -1);
   CHECK(got.error == "unable to execute /nonexistent/program: No such file or directory");
+}
+
+TEST_CASE("spawn service: a spawn that failed before the spawner comes back on the loop, never inside fail()") {
+  // Inside fail() it would recurse: a failed spawn with no backoff spawns again at once.
+  boost::asio::io_context loop;
+  reaper r(loop);
+  spawner s(loop);
+  os_spawn_service spawns(loop, r, s);
+  std::string got;
+  spawns.fail("unable to start x[0]: pipe: Too many open files", [&](spawn_result res) { got = res.error; });
+  CHECK(got.empty());
+  loop.poll();
+  CHECK(got == "unable to start x[0]: pipe: Too many open files");
 }
