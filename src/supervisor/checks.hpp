@@ -18,13 +18,15 @@ namespace taskmux::supervisor {
 
 class checks {
  public:
-  struct callbacks {
-    std::function<void()> ready;                               ///< the ready check passed
-    std::function<void(std::string why)> health_failed;        ///< `failures` in a row
-    std::function<void(std::string why)> watchdog_expired;     ///< no WATCHDOG=1 in time
+  enum class result {
+    ready,             ///< the ready check passed
+    health_failed,     ///< `failures` health checks failed in a row
+    watchdog_expired,  ///< no WATCHDOG=1 in time
   };
+  /// `why`: for the failures, what failed ("health check failed 3 times in a row (...)").
+  using done_fn = std::function<void(result, std::string why)>;
   /// `cfg` outlives it; `env` (for exec probes) stays valid for the run.
-  checks(host& h, const config::task& cfg, std::span<const char* const> env, callbacks cb);
+  checks(host& h, const config::task& cfg, std::span<const char* const> env, done_fn done);
 
   /// "started": ready after 1 s up; tcp, http, exec: tried every 500 ms until one passes;
   /// "notify": READY=1 says it, nothing to arm.
@@ -40,9 +42,11 @@ class checks {
 
   host& host_;
   const config::task& cfg_;
-  callbacks cb_;
+  done_fn done_;
   std::optional<probes::target> ready_target_;  ///< tcp, http or exec; none for started/notify
-  std::unique_ptr<deadline> ready_timer_, health_timer_, watchdog_timer_;
+  /// The ready retries, then (once ready) the health interval: never both at once.
+  std::unique_ptr<deadline> probe_timer_;
+  std::unique_ptr<deadline> watchdog_timer_;  ///< made at the first arm_watchdog with `watchdog`
   std::unique_ptr<probes::attempt> probe_;  ///< the ready or health attempt in flight
   int health_failures_ = 0;                 ///< in a row
 };

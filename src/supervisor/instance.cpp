@@ -132,7 +132,7 @@ void instance::spawn() {
   auto now = host_.now();
   bool late = cfg_.is_looped() && spawns_ > 0 && now - next_run_ > late_after;
   if (!cfg_.is_looped() && spawns_ > 0) ++restarts_;
-  history_.record(now);
+  history_.record(cfg_.start_limit, now);
   ++spawns_;
   run_ = run{};
   run_.number = spawns_;
@@ -150,7 +150,7 @@ void instance::spawn() {
   auto prepared = launch_.prepare(label_, run_.mark, std::move(join));
   auto done = [this, join_error](process::spawn_result r) { on_spawn_done(std::move(r), join_error); };
   if (auto* error = std::get_if<std::string>(&prepared)) return host_.spawns().fail(*error, done);
-  in_flight_ = std::move(std::get<launch::prepared>(prepared));
+  in_flight_ = std::make_unique<launch::prepared>(std::move(std::get<launch::prepared>(prepared)));
   if (!in_flight_->warning.empty()) host_.log("warn", in_flight_->warning);
   host_.spawns().start(in_flight_->request, done, [this](pid_t, int status) { on_main_exit(status); });
 }
@@ -185,12 +185,13 @@ void instance::begin_run(pid_t pid, int join_error) {
   auto p = std::move(*in_flight_);
   in_flight_.reset();
   output_.read(std::move(p.out_read), std::move(p.err_read));
-  checks_ = std::make_unique<checks>(host_, cfg_, launch_.env(),
-                                     checks::callbacks{
-                                         [this] { handle(event::ready_passed); },
-                                         [this](std::string why) { handle(event::health_failed, std::move(why)); },
-                                         [this](std::string why) { handle(event::watchdog_expired, std::move(why)); },
-                                     });
+  checks_ = std::make_unique<checks>(host_, cfg_, launch_.env(), [this](checks::result r, std::string why) {
+    switch (r) {
+      case checks::result::ready: return handle(event::ready_passed);
+      case checks::result::health_failed: return handle(event::health_failed, std::move(why));
+      case checks::result::watchdog_expired: return handle(event::watchdog_expired, std::move(why));
+    }
+  });
   checks_->arm_watchdog();
   handle(event::spawned);
 }

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <random>
@@ -107,8 +107,8 @@ class instance final {
   std::unique_ptr<checks> checks_;  ///< of the current run, while its process is up
   instance_output output_;
   bool spawning_ = false;                  ///< a spawn was handed over and has not come back
-  std::optional<launch::prepared> in_flight_;  ///< what that spawn borrows
-  std::deque<held> held_;
+  std::unique_ptr<launch::prepared> in_flight_;  ///< what that spawn borrows (only while it runs)
+  std::list<held> held_;  ///< allocates only once something waits (a deque allocates at once)
   std::unique_ptr<deadline> deadline_;  ///< backoff, next cycle, run timeout, stop timeout, kill re-check
 
   // Across runs

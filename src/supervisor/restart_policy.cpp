@@ -25,12 +25,28 @@ std::chrono::milliseconds backoff_delay(const config::backoff& b, int attempt, d
   return std::chrono::milliseconds(std::llround(delay));
 }
 
-bool start_history::would_exceed(const config::start_limit& limit, clock::time_point now) {
-  if (limit.burst == 0) return false;
-  while (!starts_.empty() && now - starts_.front() >= limit.interval) starts_.pop_front();
-  // Only the last `burst` starts can matter.
-  while (starts_.size() > static_cast<size_t>(limit.burst)) starts_.pop_front();
-  return starts_.size() >= static_cast<size_t>(limit.burst);
+bool start_history::would_exceed(const config::start_limit& limit, clock::time_point now) const {
+  // Fewer than `burst` starts, or kept under another limit (a reload changed it): no refusal.
+  if (limit.burst == 0 || starts_.size() != static_cast<size_t>(limit.burst)) return false;
+  // Full: one more start makes burst + 1 unless the oldest of the last `burst` has aged out.
+  return now - starts_[oldest_] < limit.interval;
+}
+
+void start_history::record(const config::start_limit& limit, clock::time_point now) {
+  auto burst = static_cast<size_t>(limit.burst);
+  if (starts_.size() > burst) clear();  // the limit shrank
+  if (burst == 0) return;
+  if (starts_.size() < burst) {
+    starts_.push_back(now);
+    return;
+  }
+  starts_[oldest_] = now;
+  oldest_ = (oldest_ + 1) % burst;
+}
+
+void start_history::clear() {
+  starts_.clear();
+  oldest_ = 0;
 }
 
 }  // namespace taskmux::supervisor

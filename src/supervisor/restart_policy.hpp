@@ -2,7 +2,8 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
+#include <cstddef>
+#include <vector>
 
 #include "config/model.hpp"
 #include "supervisor/exit_status.hpp"
@@ -19,16 +20,20 @@ bool wants_restart(config::restart_policy, bool run_failed);
 /// 2^62 ms.
 std::chrono::milliseconds backoff_delay(const config::backoff&, int attempt, double jitter);
 
-/// Start times within the last `interval`; `record` returns whether one more start is allowed.
+/// The last `burst` start times (no more: a task restarting forever under burst = 0 keeps none),
+/// for the start limit. Allocates nothing until the first start: 500 idle instances pay nothing.
 class start_history {
  public:
   /// True when a start at `now` would make more than `burst` starts within `interval`.
-  bool would_exceed(const config::start_limit&, clock::time_point now);
-  void record(clock::time_point now) { starts_.push_back(now); }
-  void clear() { starts_.clear(); }
+  bool would_exceed(const config::start_limit&, clock::time_point now) const;
+  void record(const config::start_limit&, clock::time_point now);
+  void clear();
+  /// How many starts it keeps.
+  size_t size() const { return starts_.size(); }
 
  private:
-  std::deque<clock::time_point> starts_;
+  std::vector<clock::time_point> starts_;  ///< a ring once full: oldest_ is the oldest start
+  size_t oldest_ = 0;
 };
 
 }  // namespace taskmux::supervisor

@@ -382,6 +382,7 @@ void supervisor::emit(const event_record& r) {
 }
 
 void supervisor::on_state_change(instance& i) {
+  heap_trim_.activity();
   changed_.push_back(&i);
   if (!draining_) drain_changes();
 }

@@ -19,6 +19,7 @@
 #include "notify/listener.hpp"
 #include "process/reaper.hpp"
 #include "process/spawn_service.hpp"
+#include "supervisor/heap_trim.hpp"
 #include "supervisor/host.hpp"
 #include "supervisor/instance.hpp"
 #include "supervisor/task.hpp"
@@ -58,6 +59,9 @@ class supervisor final : public host {
   const std::string& run_id() const override { return run_id_; }
   const notify_counters& notify_stats() const { return notify_stats_; }
   bool shutting_down() const override { return phase_ != phase::running; }
+  /// Gives the heap's free pages back once things are quiet: after a burst of work that
+  /// allocated and freed much (state changes, a status snapshot).
+  heap_trim& trim() { return heap_trim_; }
   /// Writes one line of taskmux's own to its stderr. Any thread.
   void log(std::string_view level, std::string_view text) override;
 
@@ -139,6 +143,7 @@ class supervisor final : public host {
   std::chrono::steady_clock::time_point shutdown_deadline_{};
   boost::asio::steady_timer shutdown_timer_;
   boost::asio::steady_timer orphan_timer_;
+  heap_trim heap_trim_{loop_};
 };
 
 }  // namespace taskmux::supervisor

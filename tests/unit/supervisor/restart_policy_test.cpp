@@ -122,7 +122,7 @@ TEST_CASE(
     CAPTURE(i);
     auto now = t0 + i * 1s;
     CHECK_FALSE(h.would_exceed(limit, now));
-    h.record(now);
+    h.record(limit, now);
   }
   CHECK(h.would_exceed(limit, t0 + 3s));
   CHECK(h.would_exceed(limit, t0 + 9999ms));
@@ -132,17 +132,17 @@ TEST_CASE("restart policy: the start limit forgets starts older than interval") 
   start_history h;
   auto limit = limit_of(3, 10s);
   auto t0 = clock::time_point{} + 1h;
-  h.record(t0);
-  h.record(t0 + 1s);
-  h.record(t0 + 2s);
+  h.record(limit, t0);
+  h.record(limit, t0 + 1s);
+  h.record(limit, t0 + 2s);
   CHECK(h.would_exceed(limit, t0 + 9s));
   CHECK_FALSE(h.would_exceed(limit, t0 + 10s));  // the first start is interval old: forgotten
-  h.record(t0 + 10s);
+  h.record(limit, t0 + 10s);
   CHECK(h.would_exceed(limit, t0 + 10500ms));    // t0 + 1s, t0 + 2s, t0 + 10s
   CHECK_FALSE(h.would_exceed(limit, t0 + 11s));  // t0 + 1s is interval old now
   CHECK_FALSE(h.would_exceed(limit, t0 + 30s));  // all forgotten
-  h.record(t0 + 30s);
-  h.record(t0 + 31s);
+  h.record(limit, t0 + 30s);
+  h.record(limit, t0 + 31s);
   CHECK_FALSE(h.would_exceed(limit, t0 + 32s));
 }
 
@@ -152,16 +152,39 @@ TEST_CASE("restart policy: a start limit with burst 0 never refuses") {
   auto t0 = clock::time_point{} + 1h;
   for (int i = 0; i < 1000; ++i) {
     CHECK_FALSE(h.would_exceed(limit, t0 + i * 1ms));
-    h.record(t0 + i * 1ms);
+    h.record(limit, t0 + i * 1ms);
   }
+  CHECK(h.size() == 0);
+}
+
+TEST_CASE("restart policy: a start history keeps only the last burst starts, however many there were") {
+  start_history h;
+  auto limit = limit_of(2, 2min);
+  auto t0 = clock::time_point{} + 1h;
+  for (int i = 0; i < 1000; ++i) h.record(limit, t0 + i * 1min);
+  CHECK(h.size() == 2);
+  CHECK(h.would_exceed(limit, t0 + 999min + 9s));  // the last two: t0 + 998 min and t0 + 999 min
+  CHECK_FALSE(h.would_exceed(limit, t0 + 1000min));
+}
+
+TEST_CASE("restart policy: a smaller burst after a reload starts the history afresh") {
+  start_history h;
+  auto t0 = clock::time_point{} + 1h;
+  for (int i = 0; i < 5; ++i) h.record(limit_of(5, 10s), t0 + i * 1s);
+  auto smaller = limit_of(2, 10s);
+  CHECK_FALSE(h.would_exceed(smaller, t0 + 5s));
+  h.record(smaller, t0 + 5s);
+  h.record(smaller, t0 + 6s);
+  CHECK(h.size() == 2);
+  CHECK(h.would_exceed(smaller, t0 + 7s));
 }
 
 TEST_CASE("restart policy: a cleared start history allows a full burst again") {
   start_history h;
   auto limit = limit_of(2, 10s);
   auto t0 = clock::time_point{} + 1h;
-  h.record(t0);
-  h.record(t0 + 1s);
+  h.record(limit, t0);
+  h.record(limit, t0 + 1s);
   CHECK(h.would_exceed(limit, t0 + 2s));
   h.clear();
   CHECK_FALSE(h.would_exceed(limit, t0 + 2s));
