@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/control_table.hpp"
 #include "cli/state_dir.hpp"
 #include "cli/table.hpp"
-#include "control/commands.hpp"
 #include "control/protocol.hpp"
 #include "control/server.hpp"
 #include "notify/listener.hpp"
@@ -21,17 +21,6 @@
 
 namespace taskmux::cli {
 namespace {
-
-/// What the control socket answers; every handler acts on `s`.
-control::commands control_commands(supervisor::supervisor& s) {
-  control::commands c;
-  c.add("status", [&s](const boost::json::object& r) {
-    return control::ok(supervisor::status_document(s, control::task_names(r)));
-  });
-  c.add("ping",
-        [&s](const boost::json::object&) { return control::ok(boost::json::string(s.run_id())); });
-  return c;
-}
 
 /// Whether tasks running as another user reach their notify sockets through state_dir.
 bool is_traversed_by_tasks(const config::config& cfg) {
@@ -71,9 +60,12 @@ exit_code run(const global_options& g) {
     return exit_code::failure;
   }
   reports->attach(sup);
-  auto commands = control_commands(sup);
+  auto commands = control_table(sup);
   control::server control(
-      sup.loop(), [&commands](const boost::json::object& r) { return commands.dispatch(r); },
+      sup.loop(),
+      [&commands](const boost::json::object& r, std::shared_ptr<control::responder> reply) {
+        commands.dispatch(r, reply);
+      },
       [&sup](std::string_view level, std::string text) { sup.log(level, text); });
   if (auto err = control.listen(socket); !err.empty()) {
     std::cerr << "taskmux: " << err << "\n";

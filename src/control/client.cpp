@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <istream>
@@ -35,36 +36,80 @@ std::string check_server(int fd, const std::filesystem::path& socket) {
 
 }  // namespace
 
+namespace {
+
+/// Connects to `socket` and checks who serves it; `result.error` says why not.
+bool connect(local::socket& s, const std::filesystem::path& socket, call_result& result) {
+  boost::system::error_code ec;
+  s.connect(local::endpoint(socket.string()), ec);
+  if (ec) {
+    result.error = "unable to reach taskmux at " + socket.string() + ": " + ec.message();
+    return false;
+  }
+  result.error = check_server(s.native_handle(), socket);
+  return result.error.empty();
+}
+
+/// One reply line from `buf`/`s` into `result`; false at the end or on a malformed line.
+bool read_reply(local::socket& s, asio::streambuf& buf, const std::filesystem::path& socket, call_result& result) {
+  boost::system::error_code ec;
+  asio::read_until(s, buf, '\n', ec);
+  if (ec) return false;
+  std::istream in(&buf);
+  std::string line;
+  std::getline(in, line);
+  boost::system::error_code perr;
+  auto v = boost::json::parse(line, perr);
+  if (perr || !v.is_object()) {
+    result.error = "malformed reply from taskmux at " + socket.string();
+    result.reply.reset();
+    return false;
+  }
+  result.reply = std::move(v.as_object());
+  return true;
+}
+
+}  // namespace
+
 call_result call(const std::filesystem::path& socket, const boost::json::object& request,
                  const std::function<void(const boost::json::object&)>& on_line) {
   call_result result;
   asio::io_context ctx;
   local::socket s(ctx);
+  if (!connect(s, socket, result)) return result;
   boost::system::error_code ec;
-  s.connect(local::endpoint(socket.string()), ec);
-  if (ec) {
-    result.error = "unable to reach taskmux at " + socket.string() + ": " + ec.message();
-    return result;
-  }
-  if (result.error = check_server(s.native_handle(), socket); !result.error.empty()) return result;
   asio::write(s, asio::buffer(boost::json::serialize(request) + "\n"), ec);
   asio::streambuf buf;
-  std::string line;
-  for (;;) {
-    asio::read_until(s, buf, '\n', ec);
-    if (ec) break;
-    std::istream in(&buf);
-    std::getline(in, line);
-    boost::system::error_code perr;
-    auto v = boost::json::parse(line, perr);
-    if (perr || !v.is_object()) {
-      result.error = "malformed reply from taskmux at " + socket.string();
-      return result;
-    }
-    if (on_line) on_line(v.as_object());
-    result.reply = std::move(v.as_object());
+  while (read_reply(s, buf, socket, result))
+    if (on_line) on_line(*result.reply);
+  if (!result.reply && result.error.empty())
+    result.error = "taskmux at " + socket.string() + " closed the connection without a reply";
+  return result;
+}
+
+call_result stream(const std::filesystem::path& socket, const boost::json::object& request,
+                   const std::function<bool(std::string_view bytes)>& on_bytes) {
+  call_result result;
+  asio::io_context ctx;
+  local::socket s(ctx);
+  if (!connect(s, socket, result)) return result;
+  boost::system::error_code ec;
+  asio::write(s, asio::buffer(boost::json::serialize(request) + "\n"), ec);
+  asio::streambuf buf;
+  if (!read_reply(s, buf, socket, result)) {
+    if (result.error.empty())
+      result.error = "taskmux at " + socket.string() + " closed the connection without a reply";
+    return result;
   }
-  if (!result.reply) result.error = "taskmux at " + socket.string() + " closed the connection without a reply";
+  // What came with the reply line, then the rest as it comes.
+  std::string rest(asio::buffers_begin(buf.data()), asio::buffers_end(buf.data()));
+  if (!rest.empty() && !on_bytes(rest)) return result;
+  std::array<char, 64 * 1024> chunk;
+  for (;;) {
+    size_t n = s.read_some(asio::buffer(chunk), ec);
+    if (ec) break;
+    if (!on_bytes(std::string_view(chunk.data(), n))) break;
+  }
   return result;
 }
 

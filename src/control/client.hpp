@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace taskmux::control {
 
@@ -20,5 +21,11 @@ struct call_result {
 /// request: an error, as if unreachable.
 call_result call(const std::filesystem::path& socket, const boost::json::object& request,
                  const std::function<void(const boost::json::object&)>& on_line = {});
+
+/// For a streaming reply (`logs`): sends `request`; the first line is the reply, the rest of
+/// the connection is raw bytes, each chunk given to `on_bytes` as it comes, until the server
+/// closes (or on_bytes returns false). Errors as call().
+call_result stream(const std::filesystem::path& socket, const boost::json::object& request,
+                   const std::function<bool(std::string_view bytes)>& on_bytes);
 
 }  // namespace taskmux::control

@@ -1,4 +1,5 @@
-// The control socket (unix stream, mode 0600) on the event loop: one request per connection.
+// The control socket (unix stream, mode 0600) on the event loop: one request per connection,
+// answered once or streamed (control/responder.hpp).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -8,20 +9,23 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "control/responder.hpp"
 
 namespace taskmux::control {
 
 class server {
  public:
-  /// Answers one request; runs on the loop thread.
-  using handler = std::function<boost::json::object(const boost::json::object& request)>;
+  /// Hands one request to its command, which answers through the responder; loop thread.
+  using dispatch_fn = std::function<void(const boost::json::object& request, std::shared_ptr<responder>)>;
   /// taskmux's own log lines ("warn", "info"); runs on the loop thread.
   using logger = std::function<void(std::string_view level, std::string text)>;
 
-  server(boost::asio::io_context& ctx, handler h, logger log)
-      : acceptor_(ctx), retry_(ctx), handler_(std::move(h)), log_(std::move(log)) {}
+  server(boost::asio::io_context& ctx, dispatch_fn d, logger log)
+      : acceptor_(ctx), retry_(ctx), dispatch_(std::move(d)), log_(std::move(log)) {}
   ~server();
 
   /// Binds `path` (mode 0600) and starts accepting. Replaces a stale socket; refuses when a
@@ -37,7 +41,7 @@ class server {
   boost::asio::steady_timer retry_;
   std::chrono::milliseconds backoff_{0};  ///< 0: the last accept succeeded
   unsigned failures_ = 0;                 ///< in a row, for the line that says it is over
-  handler handler_;
+  dispatch_fn dispatch_;
   logger log_;
   std::filesystem::path path_;
 };

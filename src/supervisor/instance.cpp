@@ -72,6 +72,15 @@ void instance::request_stop() {
   handle(event::stop);
 }
 
+void instance::request_start() {
+  run_.stop_requested = false;
+  if (state_ == state::fatal) {
+    history_.clear();
+    attempt_ = 0;
+  }
+  handle(event::start);
+}
+
 void instance::kill_now(const std::string& why) {
   forced_by_ = why;
   handle(event::kill);

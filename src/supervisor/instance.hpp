@@ -42,6 +42,9 @@ class instance final {
   void handle(event e);
   /// Asks it to stop (marks the stop as requested, so it ends in `stopped`).
   void request_stop();
+  /// `taskmux start`: feeds `start`. A fatal instance forgets its start history and backoff
+  /// first, so it gets a whole start_limit again.
+  void request_start();
   /// The shutdown cannot wait (`why`: "shutdown_timeout (30s) passed"): feeds `kill`, which
   /// SIGKILLs whatever runs and reports it (docs/lifecycle.md).
   void kill_now(const std::string& why);
@@ -67,6 +70,12 @@ class instance final {
   const logs::ring& recent() const { return output_.recent(); }
   /// Stopped, exited or fatal, and no spawn under way: nothing of it runs or is scheduled.
   bool is_idle() const;
+  /// A spawn was handed over and its news has not come back yet.
+  bool is_spawning() const { return spawning_; }
+  /// Every line of its output, as it comes, also goes to `tap` (`taskmux logs -f`); empty: none.
+  void tap_output(instance_output::tap_fn tap) { output_.tap(std::move(tap)); }
+  /// Its stdout and stderr lines as the console shows them ("web[0] | text\n"), the last `n`.
+  std::string recent_text(size_t n) const { return output_.recent_text(n); }
   /// Ready, or as good as ready for dependents (looped between runs, exited 0 with "never").
   bool counts_as_ready() const;
   /// Fatal, or exited with a failure and not restarting: its dependents cannot start.

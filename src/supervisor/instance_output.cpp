@@ -37,12 +37,21 @@ std::vector<std::string> instance_output::last_err_lines(size_t n) const {
   return out;
 }
 
+std::string instance_output::recent_text(size_t n) const {
+  std::string text;
+  for (auto& line : recent_.last(n)) format_->task_line(text, task_, index_, label_, line.from, line.text);
+  return text;
+}
+
 void instance_output::on_line(logs::stream from, std::string_view line) {
   recent_.push(from, line);
   bool is_err = from == logs::stream::err;
   err_lines_ += is_err;
-  format_->task_line(is_err ? staged_err_ : staged_out_, task_, index_, label_, from, line);
+  auto& staged = is_err ? staged_err_ : staged_out_;
+  auto before = staged.size();
+  format_->task_line(staged, task_, index_, label_, from, line);
   ++(is_err ? staged_err_lines_ : staged_out_lines_);
+  if (tap_) tap_(std::string_view(staged).substr(before));
 }
 
 void instance_output::on_batch_end(logs::stream from) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,11 @@ class instance_output final : public logs::line_sink {
   void drain();
 
   const logs::ring& recent() const { return recent_; }
+  /// The last `n` lines kept, formatted as the console shows them.
+  std::string recent_text(size_t n) const;
+  /// Sees every line as the console will show it ("web[0] | text\n"), as it comes.
+  using tap_fn = std::function<void(std::string_view formatted)>;
+  void tap(tap_fn f) { tap_ = std::move(f); }
   /// stderr lines ever received (a run's own are those after its start).
   uint64_t err_lines() const { return err_lines_; }
   /// The last `n` stderr lines, oldest first.
@@ -54,6 +60,8 @@ class instance_output final : public logs::line_sink {
   size_t staged_out_lines_ = 0, staged_err_lines_ = 0;
   logs::ring recent_;
   uint64_t err_lines_ = 0;
+  tap_fn tap_;
+  std::string tapped_;  ///< one formatted line for tap_, reused
 };
 
 }  // namespace taskmux::supervisor

@@ -27,6 +27,12 @@ namespace {
 /// Grace between SIGTERM and SIGKILL for orphans that belong to no instance.
 constexpr std::chrono::seconds orphan_grace{2};
 
+/// What `stop` waits beyond the longest stop_timeout: its SIGKILL and the leftovers' re-checks.
+constexpr std::chrono::seconds stop_grace{5};
+
+/// How long `start` waits for spawns to come back (they take milliseconds).
+constexpr std::chrono::seconds start_limit_wait{30};
+
 /// Refused notify datagrams are logged at most this often per task (with a count).
 constexpr std::chrono::seconds notify_warning_gap{60};
 
@@ -377,6 +383,86 @@ std::string supervisor::failed_dependency(const config::task& t) {
   return {};
 }
 
+std::vector<instance*> supervisor::instances_of(const std::vector<std::string>& names) {
+  std::vector<std::string> unknown;
+  for (auto& n : names)
+    if (!index_.count(n)) unknown.push_back(n);
+  if (!unknown.empty()) {
+    std::string list;
+    for (auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+    throw std::invalid_argument("unknown task: " + list);
+  }
+  std::vector<instance*> out;
+  for (auto& t : tasks_)
+    if (names.empty() || std::find(names.begin(), names.end(), t.cfg->name) != names.end())
+      for (auto& i : t.instances) out.push_back(i.get());
+  return out;
+}
+
+void supervisor::stop(const std::vector<std::string>& names, request_done done) {
+  if (shutting_down()) throw std::runtime_error("taskmux is shutting down");
+  auto targets = instances_of(names);
+  std::chrono::milliseconds limit{0};
+  for (auto* i : targets) limit = std::max(limit, std::chrono::milliseconds(i->task().stop_timeout));
+  for (auto* i : targets)
+    if (!i->is_idle()) i->request_stop();
+  waits_.add(targets, [](const instance& i) { return i.is_idle(); }, limit + stop_grace, std::move(done));
+}
+
+void supervisor::start(const std::vector<std::string>& names, request_done done) {
+  if (shutting_down()) throw std::runtime_error("taskmux is shutting down");
+  auto targets = instances_of(names);
+  std::chrono::milliseconds limit{0};
+  for (auto* i : targets) limit = std::max(limit, std::chrono::milliseconds(i->task().stop_timeout));
+  // An instance being stopped starts once it is stopped: `start` means nothing while stopping.
+  waits_.add(
+      targets, [](const instance& i) { return i.state() != state::stopping && !i.is_spawning(); },
+      limit + stop_grace, [this, targets, done = std::move(done)](std::vector<instance*> still_stopping) {
+        if (shutting_down()) return done(targets);
+        for (auto* i : targets) i->request_start();
+        waits_.add(targets, [](const instance& i) { return !i.is_spawning(); }, start_limit_wait,
+                   [done, still_stopping](std::vector<instance*> unsettled) {
+                     unsettled.insert(unsettled.end(), still_stopping.begin(), still_stopping.end());
+                     done(std::move(unsettled));
+                   });
+      });
+}
+
+void supervisor::restart(const std::vector<std::string>& names, request_done done) {
+  stop(names, [this, names, done = std::move(done)](std::vector<instance*> not_stopped) {
+    if (!not_stopped.empty() || shutting_down()) return done(std::move(not_stopped));
+    start(names, done);
+  });
+}
+
+uint64_t supervisor::follow(const std::string& name, std::function<void(std::string_view)> line) {
+  auto it = index_.find(name);
+  if (it == index_.end()) throw std::invalid_argument("unknown task: " + name);
+  auto& t = tasks_[it->second];
+  auto id = ++next_follower_;
+  if (t.followers.empty())
+    for (auto& i : t.instances)
+      i->tap_output([&t](std::string_view text) {
+        // A follower may unfollow itself while it is called (its reader went away).
+        for (auto it = t.followers.begin(); it != t.followers.end();) {
+          auto next = std::next(it);
+          it->second(text);
+          it = next;
+        }
+      });
+  t.followers.emplace(id, std::move(line));
+  return id;
+}
+
+void supervisor::unfollow(const std::string& name, uint64_t id) {
+  auto it = index_.find(name);
+  if (it == index_.end()) return;
+  auto& t = tasks_[it->second];
+  t.followers.erase(id);
+  if (t.followers.empty())
+    for (auto& i : t.instances) i->tap_output({});
+}
+
 void supervisor::emit(const event_record& r) {
   for (auto* s : sinks_) s->on_event(r);
 }
@@ -385,6 +471,7 @@ void supervisor::on_state_change(instance& i) {
   heap_trim_.activity();
   changed_.push_back(&i);
   if (!draining_) drain_changes();
+  if (waits_.size() > 0) waits_.check();
 }
 
 void supervisor::drain_changes() {

@@ -20,6 +20,7 @@
 #include "process/reaper.hpp"
 #include "process/spawn_service.hpp"
 #include "supervisor/heap_trim.hpp"
+#include "supervisor/waits.hpp"
 #include "supervisor/host.hpp"
 #include "supervisor/instance.hpp"
 #include "supervisor/task.hpp"
@@ -59,6 +60,23 @@ class supervisor final : public host {
   const std::string& run_id() const override { return run_id_; }
   const notify_counters& notify_stats() const { return notify_stats_; }
   bool shutting_down() const override { return phase_ != phase::running; }
+  /// `taskmux start|stop|restart`, on the instances of the tasks `names` (every task when
+  /// empty). Unknown names: std::invalid_argument naming them; while shutting down:
+  /// std::runtime_error. `done` runs later, on the loop, with the instances that did not get
+  /// there in time (empty: all did): stop waits until they are stopped (stop_timeout, its
+  /// SIGKILL, and a grace for leftovers), start until their spawns came back (or they wait for
+  /// a dependency), restart for both in turn. Other instances are not touched.
+  using request_done = std::function<void(std::vector<instance*> unsettled)>;
+  void start(const std::vector<std::string>& names, request_done done);
+  void stop(const std::vector<std::string>& names, request_done done);
+  void restart(const std::vector<std::string>& names, request_done done);
+  /// The instances of `names` (all when empty), in config order; unknown: std::invalid_argument.
+  std::vector<instance*> instances_of(const std::vector<std::string>& names);
+  /// Every line of task `name`'s output, as the console shows it, also goes to `line` until
+  /// unfollow(name, returned id). Unknown name: std::invalid_argument.
+  uint64_t follow(const std::string& name, std::function<void(std::string_view)> line);
+  void unfollow(const std::string& name, uint64_t id);
+
   /// Gives the heap's free pages back once things are quiet: after a burst of work that
   /// allocated and freed much (state changes, a status snapshot).
   heap_trim& trim() { return heap_trim_; }
@@ -144,6 +162,8 @@ class supervisor final : public host {
   boost::asio::steady_timer shutdown_timer_;
   boost::asio::steady_timer orphan_timer_;
   heap_trim heap_trim_{loop_};
+  waits waits_{loop_};
+  uint64_t next_follower_ = 0;
 };
 
 }  // namespace taskmux::supervisor

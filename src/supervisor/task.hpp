@@ -4,8 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <set>
+#include <string_view>
 #include <vector>
 
 #include "config/model.hpp"
@@ -27,6 +30,8 @@ struct task {
   std::unique_ptr<notify::listener> notify;  ///< its NOTIFY_SOCKET
   uint64_t notify_refused_unlogged = 0;      ///< refused datagrams since the last warning
   std::chrono::steady_clock::time_point notify_warned_at{};
+  /// `taskmux logs -f` readers of its output, by id.
+  std::map<uint64_t, std::function<void(std::string_view)>> followers;
   // The shutdown's bookkeeping: a task stops once none of its dependents has anything left.
   bool stop_sent = false;
   bool busy = false;               ///< one of its instances is not idle yet
