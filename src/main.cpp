@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       {"start", add_start(app, g)},
       {"stop", add_stop(app, g)},
       {"restart", add_restart(app, g)},
+      {"reload", add_reload(app, g)},
       {"logs", add_logs(app, g)},
       {"queue", add_queue(app, g)},
       {"notify", add_notify(app)},

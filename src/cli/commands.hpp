@@ -32,6 +32,7 @@ command_body add_start(CLI::App& app, const global_options& g);
 command_body add_stop(CLI::App& app, const global_options& g);
 command_body add_restart(CLI::App& app, const global_options& g);
 command_body add_logs(CLI::App& app, const global_options& g);
+command_body add_reload(CLI::App& app, const global_options& g);
 command_body add_queue(CLI::App& app, const global_options& g);
 command_body add_notify(CLI::App& app);
 command_body add_version(CLI::App& app);

@@ -73,6 +73,30 @@ void logs(supervisor::supervisor& s, const json::object& r, std::shared_ptr<cont
   if (reply->is_gone()) s.unfollow(name, id);
 }
 
+/// `reload`: what changed, or (exit 2) every problem of the file, the running set kept.
+json::object reload(supervisor::supervisor& s) {
+  auto out = s.reload_file();
+  if (!out.applied) {
+    std::string all;
+    for (auto& p : out.problems) all += (all.empty() ? "" : "\n") + p;
+    return control::error(all + "\n" + s.cfg().file.string() + ": " + std::to_string(out.problems.size()) +
+                              (out.problems.size() == 1 ? " problem" : " problems") + "; the running tasks are kept",
+                          2);
+  }
+  auto names = [](const std::vector<std::string>& v) {
+    json::array a;
+    for (auto& x : v) a.emplace_back(x);
+    return a;
+  };
+  auto& r = *out.applied;
+  return control::ok(json::object{{"added", names(r.added)},
+                                  {"removed", names(r.removed)},
+                                  {"restarted", names(r.restarted)},
+                                  {"scaled", names(r.scaled)},
+                                  {"unchanged", names(r.unchanged)},
+                                  {"needs_restart", names(r.needs_restart)}});
+}
+
 }  // namespace
 
 control::commands control_table(supervisor::supervisor& s) {
@@ -84,6 +108,7 @@ control::commands control_table(supervisor::supervisor& s) {
   c.add_async("start", operation_handler(s, &supervisor::supervisor::start, "started"));
   c.add_async("stop", operation_handler(s, &supervisor::supervisor::stop, "stopped"));
   c.add_async("restart", operation_handler(s, &supervisor::supervisor::restart, "restarted"));
+  c.add("reload", [&s](const json::object&) { return reload(s); });
   c.add_async("logs", [&s](const json::object& r, std::shared_ptr<control::responder> reply) { logs(s, r, reply); });
   return c;
 }

@@ -14,6 +14,7 @@ namespace taskmux::config {
 struct host_port {
   std::string host;
   uint16_t port = 0;
+  bool operator==(const host_port&) const = default;
 };
 
 /// "HOST:PORT", an IPv6 host in brackets ("[::1]:8080").
@@ -23,6 +24,7 @@ std::string to_string(const host_port&);
 struct http_url {
   host_port where;           ///< port 80 unless the URL names one
   std::string target = "/";  ///< path and query, as sent in the request line
+  bool operator==(const http_url&) const = default;
 };
 
 /// "http://HOST[:PORT]TARGET", ":80" left out.

@@ -14,6 +14,7 @@ struct amqp_target {
   std::string host;
   uint16_t port = 5672;
   std::string user = "guest", password = "guest", vhost = "/";
+  bool operator==(const amqp_target&) const = default;
 
   /// `amqp://user:***@host:port/vhost`, user and vhost percent-encoded ("/" is "%2f");
   /// never the password. For log lines and status output.

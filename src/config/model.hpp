@@ -34,24 +34,40 @@ enum class report_backend { embedded, amqp };
 struct command {
   std::vector<std::string> argv;  ///< for a shell command: {"/bin/sh", "-c", STRING}
   bool is_shell = false;
+  bool operator==(const command&) const = default;
 };
 
 struct backoff {
   duration initial{100};
   duration max{30'000};
+  bool operator==(const backoff&) const = default;
 };
 
 struct start_limit {
   int burst = 5;             ///< 0 = no limit
   duration interval{10'000};
+  bool operator==(const start_limit&) const = default;
 };
 
 /// `ready`: how taskmux decides an instance is ready.
-struct ready_started {};
-struct ready_notify {};
-struct ready_tcp { host_port address; };
-struct ready_http { http_url url; };
-struct ready_exec { std::vector<std::string> argv; };
+struct ready_started {
+  bool operator==(const ready_started&) const = default;
+};
+struct ready_notify {
+  bool operator==(const ready_notify&) const = default;
+};
+struct ready_tcp {
+  host_port address;
+  bool operator==(const ready_tcp&) const = default;
+};
+struct ready_http {
+  http_url url;
+  bool operator==(const ready_http&) const = default;
+};
+struct ready_exec {
+  std::vector<std::string> argv;
+  bool operator==(const ready_exec&) const = default;
+};
 using ready_check = std::variant<ready_started, ready_notify, ready_tcp, ready_http, ready_exec>;
 
 struct health_check {
@@ -59,6 +75,7 @@ struct health_check {
   duration interval{10'000};
   duration timeout{2'000};
   int failures = 3;
+  bool operator==(const health_check&) const = default;
 };
 
 /// `input` / `output` channels of a task (SFTP endpoint and/or queue).
@@ -68,6 +85,7 @@ struct channel {
   std::optional<std::string> queue;
   std::optional<std::string> archive;  ///< input only: move processed files here
   int max_attempts = 3;                ///< input queue only
+  bool operator==(const channel&) const = default;
 };
 
 struct task {
@@ -97,6 +115,7 @@ struct task {
   std::optional<channel> output;
 
   bool is_looped() const { return every.has_value(); }
+  bool operator==(const task&) const = default;
 };
 
 struct supervisor {
@@ -106,17 +125,21 @@ struct supervisor {
   duration shutdown_timeout{30'000};
   enum log_format log_format = log_format::text;
   enum log_level log_level = log_level::info;  ///< taskmux's own lines below it are not written
+  bool watch = false;  ///< reload when the config file changes
+  bool operator==(const supervisor&) const = default;
 };
 
 struct reports {
   report_backend backend = report_backend::embedded;
   amqp_target url{.host = "127.0.0.1"};  ///< amqp://guest:guest@127.0.0.1:5672/%2f
   int retain = 10'000;
+  bool operator==(const reports&) const = default;
 };
 
 struct http {
   host_port listen{"127.0.0.1", 8080};
   std::string token;
+  bool operator==(const http&) const = default;
 };
 
 struct sftp_endpoint {
@@ -126,6 +149,7 @@ struct sftp_endpoint {
   std::optional<std::string> password;
   std::optional<std::filesystem::path> identity;
   std::string known_hosts;  ///< a path, or "accept-new"
+  bool operator==(const sftp_endpoint&) const = default;
 };
 
 struct config {

@@ -4,18 +4,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <map>
 #include <random>
 #include <utility>
 
+#include "config/diagnostics.hpp"
 #include "config/duration.hpp"
+#include "config/load.hpp"
 #include "config/signal_names.hpp"
 #include "logs/level.hpp"
 #include "notify/datagram.hpp"
 #include "process/children.hpp"
 #include "process/signals.hpp"
 #include "process/spawn.hpp"
-#include "supervisor/depgraph.hpp"
 #include "supervisor/loop_deadline.hpp"
 #include "supervisor/run_lock.hpp"
 
@@ -61,17 +63,8 @@ supervisor::supervisor(config::config cfg, options opts)
   ::signal(SIGPIPE, SIG_IGN);
   process::ignore_fault_signals_from_others();
   for (int signo : process::loop_signals()) signals_.add(signo);
-  auto graph = make_depgraph(cfg_);
-  // Reserved: instances keep references to their task's launch.
-  tasks_.reserve(cfg_.tasks.size());
-  for (size_t n = 0; n < cfg_.tasks.size(); ++n) {
-    auto& c = cfg_.tasks[n];
-    index_.emplace(c.name, n);
-    auto& t = tasks_.emplace_back(c, cfg_.secret_vars);
-    t.deps = std::move(graph.deps[n]);
-    t.dependents = std::move(graph.dependents[n]);
-    for (int i = 0; i < c.instances; ++i) t.instances.push_back(std::make_unique<instance>(*this, c, i));
-  }
+  for (auto& c : cfg_.tasks) add_task(c, tasks_.end());
+  link_tasks();
   arm_signals();
 }
 
@@ -87,17 +80,53 @@ void supervisor::log(std::string_view level, std::string_view text) {
 bool supervisor::open_notify_sockets() {
   try {
     notify_dir_ = std::make_unique<notify::socket_directory>(cfg_.supervisor.state_dir, notify::task_sockets_of(cfg_));
-    for (auto& t : tasks_) {
-      t.notify = std::make_unique<notify::listener>(loop_, notify_dir_->socket_for(t.cfg->name),
-                                                    [this, &t](const notify::listener::datagram& d) { on_notify(t, d); });
-      t.launch.set_notify_socket(t.notify->path().string());
-      if (auto& id = t.launch.user()) t.notify->allow(id->uid, id->gid);
-    }
   } catch (const std::system_error& e) {
     log("error", std::string("notify sockets: ") + e.what());
     return false;
   }
+  for (auto& t : tasks_) open_notify(t);
   return true;
+}
+
+void supervisor::open_notify(task& t) {
+  if (!notify_dir_) return;  // before run(): run() opens every task's
+  try {
+    t.notify = std::make_unique<notify::listener>(loop_, notify_dir_->socket_for(t.cfg->name),
+                                                  [this, &t](const notify::listener::datagram& d) { on_notify(t, d); });
+    t.launch.set_notify_socket(t.notify->path().string());
+    if (auto& id = t.launch.user()) t.notify->allow(id->uid, id->gid);
+  } catch (const std::system_error& e) {
+    // A task a reload added may not fit where the others' sockets are: it runs without one.
+    log("error", "notify socket of " + t.cfg->name + ": " + e.what() + "; its processes get no NOTIFY_SOCKET");
+  }
+}
+
+task& supervisor::add_task(const config::task& c, std::list<task>::iterator where) {
+  auto& t = *tasks_.emplace(where, c, cfg_.secret_vars);
+  by_config_[t.cfg] = &t;
+  for (int i = 0; i < c.instances; ++i) t.instances.push_back(std::make_unique<instance>(*this, *t.cfg, i));
+  open_notify(t);
+  return t;
+}
+
+void supervisor::link_tasks() {
+  index_.clear();
+  for (auto& t : tasks_) {
+    if (t.retiring) continue;
+    index_.emplace(t.cfg->name, &t);
+    t.deps.clear();
+    t.dependents.clear();
+  }
+  for (auto& t : tasks_) {
+    if (t.retiring) continue;
+    for (auto& name : t.cfg->depends_on) {
+      auto it = index_.find(name);
+      // Unknown names were refused when the config was read; a repeated one counts once.
+      if (it == index_.end() || std::find(t.deps.begin(), t.deps.end(), it->second) != t.deps.end()) continue;
+      t.deps.push_back(it->second);
+      it->second->dependents.push_back(&t);
+    }
+  }
 }
 
 std::unique_ptr<deadline> supervisor::make_deadline() { return std::make_unique<loop_deadline>(loop_); }
@@ -169,6 +198,7 @@ int supervisor::run() {
                     "): each spawn copies every open descriptor, which grows with the number of instances");
   for (auto& t : tasks_)
     for (auto& i : t.instances) i->handle(event::start);
+  apply_watch();
   if (tasks_.empty()) log("info", "no [[task]] in the config; waiting for a signal");
   loop_.run();
   if (cgroups_)
@@ -243,7 +273,8 @@ void supervisor::on_signal(int signo) {
   auto name = config::signal_name(signo);
   switch (signo) {
     case SIGHUP:
-      log("info", "received SIGHUP: reload is not available in this version; the running set is unchanged");
+      log("info", "received SIGHUP: reloading " + cfg_.file.string());
+      if (!shutting_down()) reload_file();
       return;
     case SIGUSR1:
       log("info", "received SIGUSR1: status follows");
@@ -286,7 +317,7 @@ void supervisor::shutdown(int code, const std::string& why) {
     busy_tasks_ += t.busy;
   }
   for (auto& t : tasks_)
-    for (size_t d : t.dependents) t.busy_dependents += tasks_[d].busy;
+    for (auto* d : t.dependents) t.busy_dependents += d->busy;
   bool was_draining = std::exchange(draining_, true);
   for (auto& t : tasks_)
     if (t.busy_dependents == 0) stop_task(t);
@@ -304,8 +335,8 @@ void supervisor::stop_task(task& t) {
 void supervisor::on_task_idle(task& t) {
   t.busy = false;
   --busy_tasks_;
-  for (size_t d : t.deps)
-    if (--tasks_[d].busy_dependents == 0) stop_task(tasks_[d]);
+  for (auto* d : t.deps)
+    if (--d->busy_dependents == 0) stop_task(*d);
   if (busy_tasks_ == 0 && phase_ == phase::stopping_tasks) stop_orphans();
 }
 
@@ -367,15 +398,15 @@ void supervisor::finish() {
 }
 
 bool supervisor::deps_ready(const config::task& t) {
-  for (size_t d : task_of(t).deps)
-    for (auto& i : tasks_[d].instances)
+  for (auto* d : task_of(t).deps)
+    for (auto& i : d->instances)
       if (!i->counts_as_ready()) return false;
   return true;
 }
 
 std::string supervisor::failed_dependency(const config::task& t) {
-  for (size_t d : task_of(t).deps)
-    for (auto& i : tasks_[d].instances) {
+  for (auto* d : task_of(t).deps)
+    for (auto& i : d->instances) {
       if (i->state() == state::fatal) return i->label() + " is fatal";
       if (i->has_failed_for_good()) return i->label() + " exited with a failure and does not restart";
       if (i->state() == state::blocked) return i->label() + " is blocked";
@@ -384,6 +415,7 @@ std::string supervisor::failed_dependency(const config::task& t) {
 }
 
 std::vector<instance*> supervisor::instances_of(const std::vector<std::string>& names) {
+  // Live tasks only: one a reload removed is no longer a name to act on.
   std::vector<std::string> unknown;
   for (auto& n : names)
     if (!index_.count(n)) unknown.push_back(n);
@@ -394,8 +426,8 @@ std::vector<instance*> supervisor::instances_of(const std::vector<std::string>& 
   }
   std::vector<instance*> out;
   for (auto& t : tasks_)
-    if (names.empty() || std::find(names.begin(), names.end(), t.cfg->name) != names.end())
-      for (auto& i : t.instances) out.push_back(i.get());
+    if (!t.retiring && (names.empty() || std::find(names.begin(), names.end(), t.cfg->name) != names.end()))
+      for (size_t n = 0; n < std::min(t.instances.size(), t.keep); ++n) out.push_back(t.instances[n].get());
   return out;
 }
 
@@ -438,7 +470,7 @@ void supervisor::restart(const std::vector<std::string>& names, request_done don
 uint64_t supervisor::follow(const std::string& name, std::function<void(std::string_view)> line) {
   auto it = index_.find(name);
   if (it == index_.end()) throw std::invalid_argument("unknown task: " + name);
-  auto& t = tasks_[it->second];
+  auto& t = *it->second;
   auto id = ++next_follower_;
   if (t.followers.empty())
     for (auto& i : t.instances)
@@ -457,10 +489,204 @@ uint64_t supervisor::follow(const std::string& name, std::function<void(std::str
 void supervisor::unfollow(const std::string& name, uint64_t id) {
   auto it = index_.find(name);
   if (it == index_.end()) return;
-  auto& t = tasks_[it->second];
+  auto& t = *it->second;
   t.followers.erase(id);
   if (t.followers.empty())
     for (auto& i : t.instances) i->tap_output({});
+}
+
+supervisor::reload_summary supervisor::reload(config::config next) {
+  if (shutting_down()) throw std::runtime_error("taskmux is shutting down");
+  reload_summary sum;
+  // What needs taskmux itself to restart keeps its running value, and is said.
+  auto keep = [&](auto& running, auto& wanted, const char* key) {
+    if (running == wanted) return;
+    sum.needs_restart.push_back(key);
+    wanted = running;
+  };
+  keep(cfg_.supervisor.name, next.supervisor.name, "[supervisor] name");
+  keep(cfg_.supervisor.state_dir, next.supervisor.state_dir, "[supervisor] state_dir");
+  keep(cfg_.supervisor.log_format, next.supervisor.log_format, "[supervisor] log_format");
+  keep(cfg_.reports, next.reports, "[reports]");
+  keep(cfg_.http, next.http, "[http]");
+  keep(cfg_.sftp, next.sftp, "[sftp]");
+  for (auto& key : sum.needs_restart) log("warn", "reload: " + key + " changed; it applies when taskmux restarts");
+
+  std::map<std::string, const config::task*, std::less<>> wanted;
+  for (auto& c : next.tasks) wanted.emplace(c.name, &c);
+  std::vector<task*> gone;  // removed, or changed (then replaced once stopped)
+  std::vector<task*> grown;
+  for (auto& t : tasks_) {
+    if (t.retiring) continue;
+    auto it = wanted.find(t.cfg->name);
+    if (it == wanted.end()) {
+      sum.removed.push_back(t.cfg->name);
+      gone.push_back(&t);
+      continue;
+    }
+    auto c = *it->second;
+    c.instances = t.cfg->instances;
+    if (!(c == *t.cfg) || next.secret_vars != t.secret_vars) {
+      sum.restarted.push_back(t.cfg->name);
+      t.replacement = *it->second;
+      gone.push_back(&t);
+      continue;
+    }
+    int now = static_cast<int>(std::min(t.instances.size(), t.keep)), want = it->second->instances;
+    if (now == want) {
+      sum.unchanged.push_back(t.cfg->name);
+      continue;
+    }
+    sum.scaled.push_back(t.cfg->name + " " + std::to_string(now) + " -> " + std::to_string(want));
+    t.config.instances = want;
+    if (want < now) {
+      t.keep = static_cast<size_t>(want);
+      for (size_t n = t.keep; n < t.instances.size(); ++n) t.instances[n]->request_stop();
+    } else {
+      // Instances being scaled away come back; new ones are added after them.
+      t.keep = SIZE_MAX;
+      for (int n = static_cast<int>(t.instances.size()); n < want; ++n)
+        t.instances.push_back(std::make_unique<instance>(*this, *t.cfg, n));
+      grown.push_back(&t);
+    }
+  }
+  // New tasks come after the others (status lists them last until taskmux restarts).
+  std::vector<task*> added;
+  for (auto& c : next.tasks) {
+    bool known = std::any_of(tasks_.begin(), tasks_.end(), [&](const task& t) { return !t.retiring && t.cfg->name == c.name; });
+    if (known) continue;
+    sum.added.push_back(c.name);
+    added.push_back(&add_task(c, tasks_.end()));
+  }
+  // The supervisor's own live settings (log_level, report_interval, shutdown_timeout, watch).
+  cfg_ = std::move(next);
+  for (auto* t : gone) t->retiring = true;
+  link_tasks();
+  retire(gone);
+  for (auto* t : added)
+    for (auto& i : t->instances) i->handle(event::start);
+  for (auto* t : grown)
+    for (auto& i : t->instances)
+      if (i->state() == state::stopped && !i->is_spawning()) i->request_start();
+  post_settle();
+  return sum;
+}
+
+supervisor::reload_outcome supervisor::reload_file() {
+  reload_outcome out;
+  auto loaded = config::load(cfg_.file);
+  if (!loaded.value) {
+    std::string all;
+    for (auto& d : loaded.problems) {
+      out.problems.push_back(config::format(d));
+      all += (all.empty() ? "" : "\n") + out.problems.back();
+    }
+    report_config_error(all);
+    return out;
+  }
+  out.applied = reload(std::move(*loaded.value));
+  auto& s = *out.applied;
+  auto list = [](const std::vector<std::string>& v) {
+    std::string text;
+    for (auto& x : v) text += (text.empty() ? "" : ", ") + x;
+    return text;
+  };
+  std::string said;
+  for (auto [what, names] : {std::pair{"added", &s.added}, {"removed", &s.removed}, {"restarted", &s.restarted},
+                             {"scaled", &s.scaled}})
+    if (!names->empty()) said += (said.empty() ? "" : "; ") + std::string(what) + ": " + list(*names);
+  log("info", "reload: " + (said.empty() ? std::string("nothing changed") : said) + " (" +
+                  std::to_string(s.unchanged.size()) + " unchanged)");
+  apply_watch();
+  return out;
+}
+
+void supervisor::apply_watch() {
+  if (!cfg_.supervisor.watch) {
+    watch_.reset();
+    return;
+  }
+  if (watch_) return;
+  try {
+    watch_ = std::make_unique<config_watch>(loop_, cfg_.file, [this] {
+      log("info", cfg_.file.string() + " changed: reloading");
+      if (!shutting_down()) reload_file();
+    });
+  } catch (const std::system_error& e) {
+    log("warn", std::string("watch = true: ") + e.what() + "; reload with `taskmux reload` or SIGHUP");
+  }
+}
+
+void supervisor::report_config_error(const std::string& problems) {
+  log("error", "reload: the config is invalid; the running tasks are kept:\n" + problems);
+  event_record r;
+  r.ts = std::chrono::system_clock::now();
+  r.event = report_event::config_error;
+  r.to = route_of(r.event, true);
+  r.ns = cfg_.supervisor.name;
+  r.state = "running";
+  r.message = "reload refused, the running tasks are kept: " + problems;
+  emit(r);
+}
+
+void supervisor::retire(const std::vector<task*>& gone) {
+  // Reverse dependency order among them: a task stops once its retiring dependents are gone.
+  for (auto* t : gone) {
+    t->retire_sent = false;
+    t->retiring_dependents = 0;
+  }
+  for (auto* t : gone)
+    for (auto* d : t->deps)
+      if (d->retiring) ++d->retiring_dependents;
+  for (auto* t : gone)
+    if (t->retiring_dependents == 0) stop_retiring(*t);
+}
+
+void supervisor::stop_retiring(task& t) {
+  t.retire_sent = true;
+  for (auto& i : t.instances)
+    if (!i->is_idle()) i->request_stop();
+  post_settle();
+}
+
+void supervisor::post_settle() {
+  if (settle_posted_) return;
+  settle_posted_ = true;
+  boost::asio::post(loop_, [this] {
+    settle_posted_ = false;
+    settle_retired();
+  });
+}
+
+void supervisor::settle_retired() {
+  if (shutting_down()) return;
+  bool relink = false;
+  std::vector<task*> replaced;
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    auto& t = *it;
+    auto idle = [](const std::unique_ptr<instance>& i) { return i->is_idle(); };
+    if (t.retiring && t.retire_sent && std::all_of(t.instances.begin(), t.instances.end(), idle)) {
+      for (auto* d : t.deps)
+        if (d->retiring && --d->retiring_dependents == 0) stop_retiring(*d);
+      for (auto& i : t.instances) waits_.forget(*i);
+      log("info", t.cfg->name + (t.replacement ? ": stopped for the new config" : ": removed by the reload"));
+      if (t.replacement) replaced.push_back(&add_task(*t.replacement, it));
+      by_config_.erase(t.cfg);
+      it = tasks_.erase(it);
+      relink = true;
+      continue;
+    }
+    // Scaled down: the extra instances go once stopped, the last first.
+    while (!t.retiring && t.instances.size() > t.keep && t.instances.back()->is_idle()) {
+      waits_.forget(*t.instances.back());
+      t.instances.pop_back();
+    }
+    if (t.instances.size() <= t.keep) t.keep = SIZE_MAX;
+    ++it;
+  }
+  if (relink) link_tasks();
+  for (auto* t : replaced)
+    for (auto& i : t->instances) i->handle(event::start);
 }
 
 void supervisor::emit(const event_record& r) {
@@ -486,6 +712,7 @@ void supervisor::drain_changes() {
 
 void supervisor::after_change(instance& i) {
   auto& t = task_of(i.task());
+  if ((t.retiring || t.instances.size() > t.keep) && !shutting_down()) return post_settle();
   if (shutting_down()) {
     if (t.busy && std::all_of(t.instances.begin(), t.instances.end(), [](auto& x) { return x->is_idle(); }))
       on_task_idle(t);
@@ -496,15 +723,15 @@ void supervisor::after_change(instance& i) {
     return;
   }
   if (i.counts_as_ready()) {
-    for (size_t d : t.dependents) {
-      auto& dependent = tasks_[d];
+    for (auto* d : t.dependents) {
+      auto& dependent = *d;
       if (!deps_ready(*dependent.cfg)) continue;
       for (auto& x : dependent.instances)
         if (x->state() == state::starting || x->state() == state::blocked) x->handle(event::deps_ready);
     }
   } else if (i.has_failed_for_good() || i.state() == state::blocked) {
-    for (size_t d : t.dependents)
-      for (auto& x : tasks_[d].instances)
+    for (auto* d : t.dependents)
+      for (auto& x : d->instances)
         if (x->state() == state::starting) x->handle(event::deps_failed);
   }
 }

@@ -6,8 +6,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <list>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +21,7 @@
 #include "notify/listener.hpp"
 #include "process/reaper.hpp"
 #include "process/spawn_service.hpp"
+#include "supervisor/config_watch.hpp"
 #include "supervisor/heap_trim.hpp"
 #include "supervisor/waits.hpp"
 #include "supervisor/host.hpp"
@@ -56,7 +59,8 @@ class supervisor final : public host {
   void shutdown(int code, const std::string& why);
 
   const config::config& cfg() const { return cfg_; }
-  const std::vector<task>& tasks() const { return tasks_; }
+  /// In config order; tasks a reload removed stay here until they are stopped.
+  const std::list<task>& tasks() const { return tasks_; }
   const std::string& run_id() const override { return run_id_; }
   const notify_counters& notify_stats() const { return notify_stats_; }
   bool shutting_down() const override { return phase_ != phase::running; }
@@ -70,6 +74,29 @@ class supervisor final : public host {
   void start(const std::vector<std::string>& names, request_done done);
   void stop(const std::vector<std::string>& names, request_done done);
   void restart(const std::vector<std::string>& names, request_done done);
+  /// What a reload did, by task name.
+  struct reload_summary {
+    std::vector<std::string> added, removed, restarted, scaled, unchanged;
+    /// "[supervisor] name", ...: changed in the file, applied only when taskmux restarts.
+    std::vector<std::string> needs_restart;
+  };
+  /// Applies `next` (a valid config of the same file): added tasks start; removed ones stop
+  /// (dependents first) and go; tasks whose settings changed restart; a changed `instances`
+  /// starts or stops only the difference; the rest keep their processes and counts. Throws
+  /// std::runtime_error while shutting down.
+  reload_summary reload(config::config next);
+  /// What reload_file() found.
+  struct reload_outcome {
+    std::optional<reload_summary> applied;  ///< the file was valid
+    std::vector<std::string> problems;      ///< else: FILE:LINE:COL: message, each
+  };
+  /// Reads the config file again and applies it (reload()), or keeps the running set and
+  /// reports every problem (report_config_error). `taskmux reload`, SIGHUP, `watch`.
+  reload_outcome reload_file();
+  /// A reload met an invalid file: `_fault_<supervisor>` gets a config_error report naming
+  /// every problem (`problems`, one per line), and the running set is kept.
+  void report_config_error(const std::string& problems);
+
   /// The instances of `names` (all when empty), in config order; unknown: std::invalid_argument.
   std::vector<instance*> instances_of(const std::vector<std::string>& names);
   /// Every line of task `name`'s output, as the console shows it, also goes to `line` until
@@ -128,7 +155,21 @@ class supervisor final : public host {
   /// SIGKILL to everything now, each instance that had processes reported as a fault naming `why`.
   void force_kill(const std::string& why);
   void finish();
-  task& task_of(const config::task& t) { return tasks_[index_.at(t.name)]; }
+  task& task_of(const config::task& t) { return *by_config_.at(&t); }
+  /// Adds a task before `where`, with its instances and notify socket (not linked, not started).
+  task& add_task(const config::task& c, std::list<task>::iterator where);
+  void open_notify(task& t);
+  /// Rebuilds the name index and the dependency graph of the live tasks.
+  void link_tasks();
+  /// Reload: `gone` stop, each once no retiring task that depends on it still runs.
+  void retire(const std::vector<task*>& gone);
+  void stop_retiring(task& t);
+  /// Removes what a reload retired once it is idle, brings back replacements, drops scaled-away
+  /// instances. Posted: never inside an instance's own handling.
+  void settle_retired();
+  void post_settle();
+  /// Starts or stops watching the config file, as [supervisor] watch says now.
+  void apply_watch();
 
   config::config cfg_;
   boost::asio::io_context loop_;
@@ -140,8 +181,11 @@ class supervisor final : public host {
   std::string run_id_;
   std::unique_ptr<class run_lock> run_lock_;
   std::unique_ptr<process::cgroup_tree> cgroups_;  ///< before tasks_: instances go first
-  std::vector<task> tasks_;
-  std::unordered_map<std::string_view, size_t> index_;  ///< task name -> tasks_ index
+  std::list<task> tasks_;  ///< stable addresses: instances and callbacks keep references
+  std::unordered_map<std::string_view, task*> index_;  ///< live (not retiring) tasks by name
+  std::unordered_map<const config::task*, task*> by_config_;  ///< every task, by its own config
+  bool settle_posted_ = false;
+  std::unique_ptr<config_watch> watch_;
   std::deque<instance*> changed_;  ///< instances whose state changed, not yet handled
   bool draining_ = false;
   size_t busy_tasks_ = 0;  ///< shutdown: tasks with an instance that is not idle yet

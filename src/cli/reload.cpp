@@ -1,0 +1,45 @@
+// `taskmux reload`: the running supervisor reads its config file again and applies the
+// difference; an invalid file changes nothing and every problem is printed (exit 2).
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "control/client.hpp"
+
+namespace taskmux::cli {
+namespace {
+
+exit_code reload(const global_options& g) {
+  auto result = control::call(g.socket_path(), boost::json::object{{"command", "reload"}});
+  if (!result.reply) {
+    std::cerr << "taskmux: " << result.error << "\n";
+    return exit_code::unreachable;
+  }
+  auto& reply = *result.reply;
+  if (!reply["ok"].as_bool()) {
+    std::cerr << reply["error"].as_string().c_str() << "\n";
+    return static_cast<exit_code>(reply["exit"].to_number<int>());
+  }
+  auto& r = reply["result"].as_object();
+  bool any = false;
+  for (auto* what : {"added", "removed", "restarted", "scaled"}) {
+    auto& names = r[what].as_array();
+    if (names.empty()) continue;
+    any = true;
+    std::cout << what << ":";
+    for (auto& n : names) std::cout << " " << n.as_string().c_str();
+    std::cout << "\n";
+  }
+  if (!any) std::cout << "nothing changed\n";
+  for (auto& key : r["needs_restart"].as_array())
+    std::cout << key.as_string().c_str() << " changed: applies when taskmux restarts\n";
+  return exit_code::success;
+}
+
+}  // namespace
+
+command_body add_reload(CLI::App& app, const global_options& g) {
+  app.add_subcommand("reload", "Re-read the config file and apply the difference (invalid: nothing changes)");
+  return [&g] { return reload(g); };
+}
+
+}  // namespace taskmux::cli
