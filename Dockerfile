@@ -72,6 +72,12 @@ ENV TASKMUX_CONFIG=/app/config.toml \
 EXPOSE 8000
 # taskmux handles SIGTERM as PID 1 (stops the tasks in reverse dependency order, exits 0).
 STOPSIGNAL SIGTERM
+# Health for `docker ps` and `podman healthcheck run`, without curl in the image: exit 0 only
+# while every instance is ready (a looped task between runs and an exited-0 `restart = "never"`
+# task count as ready); the demo's crashing worker makes one check fail now and then, which
+# `--retries` absorbs.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["/usr/local/bin/taskmux", "status", "--check"]
 # Exec form: taskmux itself is PID 1 (a shell would be PID 1 and not forward signals); it reaps
 # orphans, so no --init/tini.
 ENTRYPOINT ["/usr/local/bin/taskmux", "run", "-c", "/app/config.toml"]

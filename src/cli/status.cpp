@@ -1,4 +1,5 @@
-// `taskmux status [--json] [TASK...]`: one row per task instance, from the running supervisor.
+// `taskmux status [--json] [--check] [TASK...]`: one row per task instance, from the running
+// supervisor; --check only says whether all are ready (a container HEALTHCHECK).
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
@@ -14,6 +15,7 @@ namespace {
 
 struct status_options {
   bool json = false;
+  bool check = false;
   std::vector<std::string> tasks;
 };
 
@@ -33,6 +35,19 @@ exit_code status(const global_options& g, const status_options& o) {
     return static_cast<exit_code>(reply["exit"].to_number<int>());
   }
   auto& doc = reply["result"].as_object();
+  if (o.check) {
+    // For HEALTHCHECK and scripts: quiet when all is well, the rest named when not.
+    std::string not_ready;
+    for (auto& row : doc["tasks"].as_array()) {
+      auto& r = row.as_object();
+      if (r["ready"].as_bool()) continue;
+      not_ready += std::string(not_ready.empty() ? "" : ", ") + r["task"].as_string().c_str() + "[" +
+                   std::to_string(r["instance"].as_int64()) + "] (" + r["state"].as_string().c_str() + ")";
+    }
+    if (not_ready.empty()) return exit_code::success;
+    std::cerr << "not ready: " << not_ready << "\n";
+    return exit_code::failure;
+  }
   if (o.json) {
     std::cout << boost::json::serialize(doc) << "\n";
     return exit_code::success;
@@ -47,6 +62,7 @@ command_body add_status(CLI::App& app, const global_options& g) {
   auto o = std::make_shared<status_options>();
   auto* cmd = app.add_subcommand("status", "Show every task instance: state, pid, uptime, restarts, last exit");
   cmd->add_flag("--json", o->json, "Print the stable JSON document instead of a table");
+  cmd->add_flag("--check", o->check, "Print nothing; exit 0 only if every instance is ready (exit 1 naming the others)");
   cmd->add_option("TASK", o->tasks, "Only these tasks");
   return [&g, o] { return status(g, *o); };
 }

@@ -16,6 +16,7 @@ boost::json::object row(const instance& i) {
   r["task"] = i.task().name;
   r["instance"] = i.index();
   r["state"] = std::string(to_string(i.state()));
+  r["ready"] = i.counts_as_ready();
   r["pid"] = i.pid() ? json::value(i.pid()) : json::value(nullptr);
   bool up = is_up(i.state()) || i.state() == state::stopping;
   if (up && i.started_at()) {

@@ -133,6 +133,16 @@ else
   info "taskmux status (in container) failed, rc=$?: $(head -n1 <<<"$st")"
 fi
 
+# the image's HEALTHCHECK (taskmux status --check) says healthy once the demo is ready
+hc=$(podman inspect -f '{{.Config.Healthcheck.Test}}' "$IMAGE" 2>/dev/null || true)
+healthy=''
+for _ in $(seq 1 60); do
+  if podman healthcheck run "$NAME" >/dev/null 2>&1; then healthy=1; break; fi
+  sleep 0.5
+done
+if [[ -n $healthy ]]; then pass "HEALTHCHECK $hc: healthy"
+else fail "HEALTHCHECK $hc never healthy within 30 s: $(podman exec "$NAME" /usr/local/bin/taskmux status --check 2>&1 | head -n1)"; fi
+
 # the demo's reports reach the embedded queues inside the container
 if q=$(timeout 10 podman exec "$NAME" /usr/local/bin/taskmux queue ls 2>&1) && grep -q '^_status_web ' <<<"$q"; then
   pass "reports in the embedded queues: $(awk 'NR > 1 {printf "%s=%s ", $1, $2}' <<<"$q")"
