@@ -128,6 +128,30 @@ class ControlTest(TaskmuxTest):
         self.assertEqual(r.returncode, 3)
 
 
+class StatusCheckTest(TaskmuxTest):
+    def check(self, sup):
+        return subprocess.run([TASKMUX, "--socket", str(sup.socket), "status", "--check"], capture_output=True,
+                              text=True, timeout=10)
+
+    def test_check_is_0_only_when_every_instance_is_ready(self):
+        sup = self.start(f'[[task]]\nname = "up"\ncommand = {probe("sleep", 3600)}\n\n'
+                         f'[[task]]\nname = "once"\ncommand = {probe("exit", 0)}\nrestart = "never"\n\n'
+                         f'[[task]]\nname = "late"\ncommand = {probe("sleep", 3600)}\nready = "notify"\n')
+        sup.wait_state("up", "ready")
+        sup.wait_state("once", "exited")
+        r = self.check(sup)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(r.stderr, "not ready: late[0] (running)\n", "an exited-0 never task counts as ready")
+        subprocess.run([TASKMUX, "--socket", str(sup.socket), "stop", "late"], check=True, capture_output=True)
+        r = self.check(sup)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("late[0] (stopped)", r.stderr)
+        r = subprocess.run([TASKMUX, "--socket", str(sup.socket), "status", "--check", "up", "once"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+
+
 class LogsTest(TaskmuxTest):
     def ctl(self, sup, *args, timeout=30):
         return subprocess.run([TASKMUX, "--socket", str(sup.socket), *args], capture_output=True, timeout=timeout)

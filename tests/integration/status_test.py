@@ -18,7 +18,7 @@ class StatusTest(TaskmuxTest):
         self.assertEqual(doc["supervisor"], "test")
         self.assertRegex(doc["run"], r"^[0-9a-f]{6}$")
         self.assertEqual([(r["task"], r["instance"]) for r in doc["tasks"]], [("web", 0), ("web", 1), ("job", 0)])
-        keys = {"task", "instance", "state", "pid", "started_at", "uptime_s", "restarts", "last_exit", "status", "next_run"}
+        keys = {"task", "instance", "state", "ready", "pid", "started_at", "uptime_s", "restarts", "last_exit", "status", "next_run"}
         for r in doc["tasks"]:
             self.assertEqual(set(r), keys)
         web = doc["tasks"][0]
