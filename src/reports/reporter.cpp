@@ -30,7 +30,7 @@ void reporter::snapshot() {
   last_snapshot_ = clock::now();
   send_(snapshot_queue_, snapshot_message(supervisor::status_document(sup_, {}), ++seq_,
                                           std::chrono::system_clock::now()));
-  sup_.trim().activity();  // the document of every instance was built and freed
+  sup_.trim().churn();  // the document of every instance was built and freed
 }
 
 void reporter::arm(clock::time_point at) {

@@ -9,7 +9,12 @@ heap_trim::heap_trim(boost::asio::io_context& loop, std::chrono::milliseconds qu
 
 void heap_trim::activity() {
   ++activity_;
+  due_ = true;
   if (!armed_) arm();
+}
+
+void heap_trim::churn() {
+  if (due_) ++activity_;
 }
 
 void heap_trim::arm() {
@@ -21,6 +26,7 @@ void heap_trim::arm() {
     armed_ = false;
     // Still busy: one timer per `quiet` while it lasts, never one per change.
     if (activity_ != seen_) return arm();
+    due_ = false;
     trim_();
   });
 }

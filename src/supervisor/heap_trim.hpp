@@ -19,6 +19,10 @@ class heap_trim {
                      std::function<void()> trim = {});
   /// Something happened (a state change): trim once `quiet` has passed without another.
   void activity();
+  /// Allocated and freed much, but only matters after activity (a status snapshot): a trim
+  /// still to come waits for it; none is started for it alone, so an idle supervisor's
+  /// periodic snapshots never trim (and never cost CPU).
+  void churn();
 
  private:
   void arm();
@@ -31,6 +35,7 @@ class heap_trim {
   uint64_t activity_ = 0;
   uint64_t seen_ = 0;  ///< activity_ when the timer was armed
   bool armed_ = false;
+  bool due_ = false;   ///< activity since the last trim
 };
 
 }  // namespace taskmux::supervisor

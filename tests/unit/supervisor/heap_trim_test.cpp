@@ -64,3 +64,26 @@ TEST_CASE("heap trim: a later burst is trimmed again") {
   c.loop.run_for(quiet * 4);
   CHECK(c.trims == 2);
 }
+
+TEST_CASE("heap trim: churn alone (an idle supervisor's periodic snapshot) never trims") {
+  counted c;
+  for (int i = 0; i < 5; ++i) {
+    c.trim.churn();
+    c.loop.run_for(quiet * 2);
+    c.loop.restart();
+  }
+  CHECK(c.trims == 0);
+}
+
+TEST_CASE("heap trim: churn after activity delays the trim that is due, which then runs once") {
+  counted c;
+  c.trim.activity();
+  c.loop.run_for(quiet / 2);
+  c.loop.restart();
+  c.trim.churn();
+  c.loop.run_for(quiet * 3 / 4);  // past the first deadline, not past the delayed one
+  c.loop.restart();
+  CHECK(c.trims == 0);
+  c.loop.run_for(quiet * 4);
+  CHECK(c.trims == 1);
+}
