@@ -94,7 +94,8 @@ json::object reload(supervisor::supervisor& s) {
                                   {"restarted", names(r.restarted)},
                                   {"scaled", names(r.scaled)},
                                   {"unchanged", names(r.unchanged)},
-                                  {"needs_restart", names(r.needs_restart)}});
+                                  {"needs_restart", names(r.needs_restart)},
+                                  {"took_ms", static_cast<double>(out.took.count()) / 1000}});
 }
 
 }  // namespace

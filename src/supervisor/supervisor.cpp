@@ -574,6 +574,7 @@ supervisor::reload_summary supervisor::reload(config::config next) {
 
 supervisor::reload_outcome supervisor::reload_file() {
   reload_outcome out;
+  auto began = std::chrono::steady_clock::now();
   auto loaded = config::load(cfg_.file);
   if (!loaded.value) {
     std::string all;
@@ -595,8 +596,11 @@ supervisor::reload_outcome supervisor::reload_file() {
   for (auto [what, names] : {std::pair{"added", &s.added}, {"removed", &s.removed}, {"restarted", &s.restarted},
                              {"scaled", &s.scaled}})
     if (!names->empty()) said += (said.empty() ? "" : "; ") + std::string(what) + ": " + list(*names);
+  out.took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began);
+  char took[32];
+  std::snprintf(took, sizeof took, "%.1f ms", static_cast<double>(out.took.count()) / 1000);
   log("info", "reload: " + (said.empty() ? std::string("nothing changed") : said) + " (" +
-                  std::to_string(s.unchanged.size()) + " unchanged)");
+                  std::to_string(s.unchanged.size()) + " unchanged; read and applied in " + took + ")");
   apply_watch();
   return out;
 }

@@ -89,6 +89,7 @@ class supervisor final : public host {
   struct reload_outcome {
     std::optional<reload_summary> applied;  ///< the file was valid
     std::vector<std::string> problems;      ///< else: FILE:LINE:COL: message, each
+    std::chrono::microseconds took{0};      ///< on the loop: reading, comparing, applying
   };
   /// Reads the config file again and applies it (reload()), or keeps the running set and
   /// reports every problem (report_config_error). `taskmux reload`, SIGHUP, `watch`.
