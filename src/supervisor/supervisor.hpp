@@ -58,6 +58,8 @@ class supervisor final : public host {
   const std::vector<task>& tasks() const { return tasks_; }
   const std::string& run_id() const override { return run_id_; }
   const notify_counters& notify_stats() const { return notify_stats_; }
+  /// Children that belonged to no instance, reaped so far (for /metrics).
+  uint64_t orphans_reaped() const { return reaper_.orphans_reaped(); }
   bool shutting_down() const override { return phase_ != phase::running; }
   /// Gives the heap's free pages back once things are quiet: after a burst of work that
   /// allocated and freed much (state changes, a status snapshot).
