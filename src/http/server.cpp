@@ -26,11 +26,6 @@ constexpr std::chrono::milliseconds last_retry{1000};
 constexpr size_t default_max_connections = 1024;
 /// The first read of a request (an idle connection holds this much, not a whole request's worth).
 constexpr size_t first_read = 512;
-/// After an error answer (431, 413, 400): how much more of what the client still sends is read
-/// and dropped, and for how long, before closing. Closing with unread bytes makes the kernel
-/// reset the connection, and a reset can destroy the answer before the client reads it.
-constexpr size_t linger_bytes = 64 * 1024;
-constexpr std::chrono::seconds linger_time{1};
 
 /// Open connections at most: 1,024, or a quarter of the descriptor limit when that is less, so
 /// that clients can never take the descriptors that tasks (pipes) and the control socket need.
@@ -137,31 +132,13 @@ class session : public std::enable_shared_from_this<session> {
                        [self = shared_from_this(), keep_alive](error_code ec, size_t) {
                          self->out_.reset();
                          if (ec) return self->close();
-                         if (!keep_alive) return self->linger();
+                         if (!keep_alive) return self->close();
                          self->wait_for_request();
                        });
   }
 
   void answer_and_close(unsigned status, std::string why) {
     write({status, "text/plain; charset=utf-8", std::move(why), {}}, 11, false, false);
-  }
-
-  /// Ends our side, then drops what the client still sends for a moment (see linger_bytes).
-  void linger() {
-    error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    buffer_.clear();
-    stream_.expires_after(linger_time);
-    drain();
-  }
-
-  void drain() {
-    stream_.async_read_some(buffer_.prepare(first_read),
-                            [self = shared_from_this()](error_code ec, size_t n) {
-                              self->lingered_ += n;
-                              if (ec || self->lingered_ >= linger_bytes) return self->close();
-                              self->drain();
-                            });
   }
 
   void close() {
@@ -175,7 +152,6 @@ class session : public std::enable_shared_from_this<session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> out_;
-  size_t lingered_ = 0;
 };
 
 }  // namespace
