@@ -130,9 +130,10 @@ class session : public std::enable_shared_from_this<session> {
     stream_.expires_after(state_->lim.write_timeout);
     bhttp::async_write(stream_, res,
                        [self = shared_from_this(), keep_alive](error_code ec, size_t) {
+                         // An idle connection holds neither its last request nor its answer.
                          self->out_.reset();
-                         if (ec) return self->close();
-                         if (!keep_alive) return self->close();
+                         self->parser_.reset();
+                         if (ec || !keep_alive) return self->close();
                          self->wait_for_request();
                        });
   }
