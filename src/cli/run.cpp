@@ -12,6 +12,7 @@
 #include "cli/table.hpp"
 #include "control/protocol.hpp"
 #include "control/server.hpp"
+#include "http/service.hpp"
 #include "notify/listener.hpp"
 #include "process/spawn.hpp"
 #include "reports/pipeline.hpp"
@@ -70,6 +71,14 @@ exit_code run(const global_options& g) {
   if (auto err = control.listen(socket); !err.empty()) {
     std::cerr << "taskmux: " << err << "\n";
     return exit_code::failure;
+  }
+  std::unique_ptr<http::service> web;
+  if (sup.cfg().http) {
+    web = std::make_unique<http::service>(sup, *reports, *sup.cfg().http);
+    if (auto err = web->listen(); !err.empty()) {
+      std::cerr << "taskmux: " << err << "\n";
+      return exit_code::failure;
+    }
   }
   int code = sup.run();
   // Reports are on disk once this returns; the broker gets a short chance to take them now.

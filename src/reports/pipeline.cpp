@@ -1,5 +1,7 @@
 #include "reports/pipeline.hpp"
 
+#include <algorithm>
+
 #include "reports/amqp_publisher.hpp"
 
 namespace taskmux::reports {
@@ -30,6 +32,17 @@ void pipeline::finish(std::chrono::milliseconds drain) {
   if (reporter_) reporter_->finish();
   writer_->stop();
   if (publisher_) publisher_->stop(drain);
+}
+
+pipeline::counters pipeline::counts() {
+  auto w = writer_->snapshot();
+  counters c{w.committed, std::nullopt, w.pending, w.dropped};
+  if (publisher_) {
+    auto p = publisher_->snapshot();
+    c.published = p.confirmed;
+    c.waiting += static_cast<uint64_t>(std::max<int64_t>(p.pending, 0));
+  }
+  return c;
 }
 
 }  // namespace taskmux::reports

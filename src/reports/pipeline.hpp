@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -31,6 +32,16 @@ class pipeline {
   /// After the supervisor's run(): the last snapshot, everything committed, and (amqp) up to
   /// `drain` spent delivering what waits. What is not delivered stays on disk.
   void finish(std::chrono::milliseconds drain);
+
+  /// What the report path has done so far (for /metrics).
+  struct counters {
+    uint64_t committed = 0;  ///< written to the store: the embedded queues, or the AMQP outbox
+    std::optional<uint64_t> published;  ///< amqp only: confirmed by the broker
+    uint64_t waiting = 0;  ///< not committed yet, plus (amqp) outbox rows not confirmed yet
+    uint64_t dropped = 0;  ///< lost to the memory bound while the store could not be written
+  };
+  /// Loop thread; takes the threads' locks for a copy, never waits for the disk or the broker.
+  counters counts();
 
  private:
   std::unique_ptr<amqp_publisher> publisher_;  ///< amqp only; destroyed after the writer

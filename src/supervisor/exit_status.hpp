@@ -3,6 +3,9 @@
 
 #include <sys/wait.h>
 
+#include <cstdint>
+#include <vector>
+
 namespace taskmux::supervisor {
 
 struct exit_status {
@@ -14,6 +17,30 @@ struct exit_status {
     return {WEXITSTATUS(status), 0};
   }
   bool is_success() const { return signal == 0 && code == 0; }
+  bool operator==(const exit_status&) const = default;
+};
+
+/// How often a process ended each way: one entry per distinct exit code or signal, in the
+/// order first seen. Empty (no allocation) until the first exit.
+class exit_tally {
+ public:
+  struct entry {
+    exit_status how;
+    uint64_t count = 0;
+  };
+
+  void add(exit_status e) {
+    for (auto& x : entries_)
+      if (x.how == e) {
+        ++x.count;
+        return;
+      }
+    entries_.push_back({e, 1});
+  }
+  const std::vector<entry>& entries() const { return entries_; }
+
+ private:
+  std::vector<entry> entries_;
 };
 
 }  // namespace taskmux::supervisor

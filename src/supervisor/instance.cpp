@@ -209,6 +209,7 @@ void instance::on_main_exit(int wait_status) {
   output_.drain();
   last_exit_ = exit_status::from_wait(wait_status);
   last_exit_wall_ = std::chrono::system_clock::now();
+  exits_.add(*last_exit_);
   run_.length = duration_cast<milliseconds>(host_.now() - run_.started);
   run_.pid = 0;
   if (!last_exit_->is_success()) run_.failed = true;

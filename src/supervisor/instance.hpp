@@ -66,6 +66,8 @@ class instance final {
   std::optional<std::chrono::system_clock::time_point> started_at() const { return run_.started_wall; }
   std::optional<exit_status> last_exit() const { return last_exit_; }
   std::optional<std::chrono::system_clock::time_point> last_exit_at() const { return last_exit_wall_; }
+  /// Every exit of its main process so far, by code or signal (for /metrics).
+  const exit_tally& exits() const { return exits_; }
   std::optional<std::chrono::system_clock::time_point> next_run() const;
   const logs::ring& recent() const { return output_.recent(); }
   /// Stopped, exited or fatal, and no spawn under way: nothing of it runs or is scheduled.
@@ -126,6 +128,7 @@ class instance final {
   uint64_t spawns_ = 0;
   start_history history_;
   std::optional<exit_status> last_exit_;
+  exit_tally exits_;
   std::optional<std::chrono::system_clock::time_point> last_exit_wall_;
   std::chrono::milliseconds pending_delay_{0};
   clock::time_point next_run_{};

@@ -63,6 +63,8 @@ class supervisor final : public host {
   const std::list<task>& tasks() const { return tasks_; }
   const std::string& run_id() const override { return run_id_; }
   const notify_counters& notify_stats() const { return notify_stats_; }
+  /// Children that belonged to no instance, reaped so far (for /metrics).
+  uint64_t orphans_reaped() const { return reaper_.orphans_reaped(); }
   bool shutting_down() const override { return phase_ != phase::running; }
   /// `taskmux start|stop|restart`, on the instances of the tasks `names` (every task when
   /// empty). Unknown names: std::invalid_argument naming them; while shutting down:

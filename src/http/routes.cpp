@@ -1,0 +1,120 @@
+#include "http/routes.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <stdexcept>
+
+#include "http/auth.hpp"
+#include "http/metrics.hpp"
+
+namespace taskmux::http {
+namespace {
+
+constexpr std::string_view json_type = "application/json";
+
+response text(unsigned status, std::string body) {
+  return {status, "text/plain; charset=utf-8", std::move(body), {}};
+}
+
+response json(unsigned status, const boost::json::object& doc) {
+  return {status, std::string(json_type), boost::json::serialize(doc) + "\n", {}};
+}
+
+response unauthorized(verdict v) {
+  auto r = text(401, v == verdict::wrong
+                         ? "unauthorized: wrong token\n"
+                         : "unauthorized: send the token as Authorization: Bearer TOKEN\n");
+  r.headers.emplace_back("WWW-Authenticate",
+                         v == verdict::wrong ? R"(Bearer realm="taskmux", error="invalid_token")"
+                                             : R"(Bearer realm="taskmux")");
+  return r;
+}
+
+bool is_read(std::string_view method) {
+  return method == "GET" || method == "HEAD";
+}
+
+}  // namespace
+
+const routes::route routes::table_[] = {
+    {"/healthz", true, &routes::healthz},
+    {"/livez", true, &routes::healthz},
+    {"/readyz", true, &routes::readyz},
+    {"/actuator/health", true, &routes::actuator_health},
+    {"/status", false, &routes::status},
+    {"/metrics", false, &routes::metrics},
+    {"/actuator/info", false, &routes::actuator_info},
+    {"/", false, &routes::dashboard},
+};
+
+response routes::handle(const request& r) {
+  auto t = parse_target(r.target);
+  if (!t) return text(400, "bad request: malformed target\n");
+  const route* found = nullptr;
+  for (auto& candidate : table_)
+    if (candidate.path == t->path) found = &candidate;
+  if ((!found || !found->open) && !token_.empty()) {
+    // The dashboard's link may carry the token once: it moves into a cookie and out of the
+    // address bar (a redirect to the same path without it).
+    auto given = found && found->answer == &routes::dashboard && is_read(r.method)
+                     ? t->first("token")
+                     : std::nullopt;
+    if (given) {
+      if (!token_equals(token_, *given)) return unauthorized(verdict::wrong);
+      auto res = text(303, "see " + t->path + "\n");
+      res.headers.emplace_back("Location", t->path);
+      res.headers.emplace_back("Set-Cookie", token_cookie(token_));
+      return res;
+    }
+    if (auto v = check_token(token_, {r.authorization, r.cookie}); v != verdict::granted)
+      return unauthorized(v);
+  }
+  if (!found) return text(404, "not found\n");
+  if (!is_read(r.method)) {
+    auto res = text(405, "method not allowed: GET or HEAD\n");
+    res.headers.emplace_back("Allow", "GET, HEAD");
+    return res;
+  }
+  return (this->*found->answer)(*t);
+}
+
+response routes::healthz(const target&) {
+  return text(200, "ok\n");
+}
+
+response routes::readyz(const target&) {
+  auto r = src_.ready();
+  return text(r.is_ready() ? 200 : 503, readiness_text(r));
+}
+
+response routes::status(const target& t) {
+  try {
+    return json(200, src_.status(t.all("task")));
+  } catch (const std::invalid_argument& e) {
+    return text(404, std::string(e.what()) + "\n");
+  }
+}
+
+response routes::metrics(const target&) {
+  response r{200, std::string(metrics_content_type), {}, {}};
+  src_.metrics(r.body);
+  return r;
+}
+
+response routes::actuator_health(const target&) {
+  auto r = src_.ready();
+  return json(r.is_ready() ? 200 : 503, http::actuator_health(r));
+}
+
+response routes::actuator_info(const target&) {
+  boost::json::object doc;
+  doc["app"] = {{"name", "taskmux"}, {"version", TASKMUX_VERSION}};
+  doc["supervisor"] = src_.supervisor_name();
+  doc["run"] = src_.run_id();
+  return json(200, doc);
+}
+
+response routes::dashboard(const target&) {
+  return text(404, "dashboard not built yet\n");
+}
+
+}  // namespace taskmux::http
