@@ -1,9 +1,11 @@
 #include "http/routes.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <stdexcept>
 
 #include "http/auth.hpp"
+#include "http/dashboard.hpp"
 #include "http/metrics.hpp"
 
 namespace taskmux::http {
@@ -36,14 +38,19 @@ bool is_read(std::string_view method) {
 }  // namespace
 
 const routes::route routes::table_[] = {
-    {"/healthz", true, &routes::healthz},
-    {"/livez", true, &routes::healthz},
-    {"/readyz", true, &routes::readyz},
-    {"/actuator/health", true, &routes::actuator_health},
-    {"/status", false, &routes::status},
-    {"/metrics", false, &routes::metrics},
-    {"/actuator/info", false, &routes::actuator_info},
-    {"/", false, &routes::dashboard},
+    {"/healthz", true, false, &routes::healthz},
+    {"/livez", true, false, &routes::healthz},
+    {"/readyz", true, false, &routes::readyz},
+    {"/actuator/health", true, false, &routes::actuator_health},
+    {"/status", false, false, &routes::status},
+    {"/metrics", false, false, &routes::metrics},
+    {"/actuator/info", false, false, &routes::actuator_info},
+    {"/", false, false, &routes::dashboard},
+    {"/api/faults", false, false, &routes::faults},
+    {"/api/logs", false, false, &routes::logs},
+    {"/api/start", false, true, &routes::start},
+    {"/api/stop", false, true, &routes::stop},
+    {"/api/restart", false, true, &routes::restart},
 };
 
 response routes::handle(const request& r) {
@@ -69,7 +76,12 @@ response routes::handle(const request& r) {
       return unauthorized(v);
   }
   if (!found) return text(404, "not found\n");
-  if (!is_read(r.method)) {
+  if (found->post && r.method != "POST") {
+    auto res = text(405, "method not allowed: POST\n");
+    res.headers.emplace_back("Allow", "POST");
+    return res;
+  }
+  if (!found->post && !is_read(r.method)) {
     auto res = text(405, "method not allowed: GET or HEAD\n");
     res.headers.emplace_back("Allow", "GET, HEAD");
     return res;
@@ -114,7 +126,52 @@ response routes::actuator_info(const target&) {
 }
 
 response routes::dashboard(const target&) {
-  return text(404, "dashboard not built yet\n");
+  // The buttons only where a token guards them: without one, anyone who reaches the port
+  // could stop the tasks.
+  return {200, "text/html; charset=utf-8", dashboard_page(!token_.empty()),
+          {{"Cache-Control", "no-store"}, {"Content-Security-Policy",
+                                           "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                           "connect-src 'self'; img-src 'self'; frame-ancestors 'none'"}}};
+}
+
+response routes::faults(const target&) {
+  return {200, std::string(json_type), boost::json::serialize(src_.faults()) + "\n", {{"Cache-Control", "no-store"}}};
+}
+
+response routes::logs(const target& t) {
+  auto task = t.first("task");
+  if (!task || task->empty()) return text(400, "name a task: /api/logs?task=NAME\n");
+  size_t lines = 100;
+  if (auto n = t.first("lines")) {
+    try {
+      lines = std::min<size_t>(std::stoul(std::string(*n)), 10'000);
+    } catch (const std::exception&) {
+      return text(400, "lines must be a number\n");
+    }
+  }
+  try {
+    return text(200, src_.logs(std::string(*task), lines));
+  } catch (const std::invalid_argument& e) {
+    return text(404, std::string(e.what()) + "\n");
+  }
+}
+
+response routes::start(const target& t) { return act("start", t); }
+response routes::stop(const target& t) { return act("stop", t); }
+response routes::restart(const target& t) { return act("restart", t); }
+
+response routes::act(std::string_view verb, const target& t) {
+  if (token_.empty()) return text(403, "forbidden: start, stop and restart over HTTP need [http] token\n");
+  auto task = t.first("task");
+  if (!task || task->empty()) return text(400, "name a task: ?task=NAME\n");
+  try {
+    src_.act(verb, std::string(*task));
+  } catch (const std::invalid_argument& e) {
+    return text(404, std::string(e.what()) + "\n");
+  } catch (const std::runtime_error& e) {
+    return text(409, std::string(e.what()) + "\n");
+  }
+  return text(202, std::string(verb) + " " + std::string(*task) + ": under way\n");
 }
 
 }  // namespace taskmux::http

@@ -3,6 +3,7 @@
 // these structs and the answers into bytes; unit tests call it directly.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
@@ -41,6 +42,14 @@ class sources {
   virtual void metrics(std::string& out) = 0;
   virtual std::string supervisor_name() = 0;
   virtual std::string run_id() = 0;
+  /// The last fault reports, oldest first (recent_faults::to_json).
+  virtual boost::json::array faults() = 0;
+  /// The last `lines` of each instance of `task`, as `taskmux logs` prints them;
+  /// std::invalid_argument naming an unknown task.
+  virtual std::string logs(const std::string& task, size_t lines) = 0;
+  /// "start", "stop" or "restart" of `task`, under way when it returns; std::invalid_argument
+  /// naming an unknown task, std::runtime_error while taskmux shuts down.
+  virtual void act(std::string_view verb, const std::string& task) = 0;
 };
 
 class routes {
@@ -59,10 +68,17 @@ class routes {
   response actuator_health(const target&);
   response actuator_info(const target&);
   response dashboard(const target&);
+  response faults(const target&);
+  response logs(const target&);
+  response start(const target&);
+  response stop(const target&);
+  response restart(const target&);
+  response act(std::string_view verb, const target&);
 
   struct route {
     std::string_view path;
     bool open;  ///< answers without the token
+    bool post;  ///< POST only (it changes something); else GET and HEAD
     response (routes::*answer)(const target&);
   };
   static const route table_[];

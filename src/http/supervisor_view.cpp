@@ -6,6 +6,27 @@
 
 namespace taskmux::http {
 
+supervisor_view::supervisor_view(supervisor::supervisor& s, reports::pipeline& p) : sup_(s), reports_(p) {
+  sup_.add_sink(faults_);
+}
+
+supervisor_view::~supervisor_view() { sup_.remove_sink(faults_); }
+
+boost::json::array supervisor_view::faults() { return faults_.to_json(); }
+
+std::string supervisor_view::logs(const std::string& task, size_t lines) {
+  std::string text;
+  for (auto* i : sup_.instances_of({task})) text += i->recent_text(lines);
+  return text;
+}
+
+void supervisor_view::act(std::string_view verb, const std::string& task) {
+  auto ignore = [](std::vector<supervisor::instance*>) {};  // the page sees the result in /status
+  if (verb == "start") sup_.start({task}, ignore);
+  else if (verb == "stop") sup_.stop({task}, ignore);
+  else sup_.restart({task}, ignore);
+}
+
 boost::json::object supervisor_view::status(const std::vector<std::string>& only) {
   return supervisor::status_document(sup_, only);
 }

@@ -6,6 +6,7 @@
 
 #include "http/metrics.hpp"
 #include "http/routes.hpp"
+#include "supervisor/recent_faults.hpp"
 
 namespace taskmux::supervisor {
 class supervisor;
@@ -19,18 +20,23 @@ namespace taskmux::http {
 class supervisor_view final : public sources {
  public:
   /// Both must outlive it.
-  supervisor_view(supervisor::supervisor& s, reports::pipeline& p) : sup_(s), reports_(p) {}
+  supervisor_view(supervisor::supervisor& s, reports::pipeline& p);
+  ~supervisor_view() override;
 
   boost::json::object status(const std::vector<std::string>& only) override;
   readiness ready() override;
   void metrics(std::string& out) override;
   std::string supervisor_name() override;
   std::string run_id() override;
+  boost::json::array faults() override;
+  std::string logs(const std::string& task, size_t lines) override;
+  void act(std::string_view verb, const std::string& task) override;
 
  private:
   supervisor::supervisor& sup_;
   reports::pipeline& reports_;
   std::vector<instance_sample> samples_;  ///< reused: a scrape allocates it once
+  supervisor::recent_faults faults_;      ///< a sink of the supervisor while the view lives
 };
 
 }  // namespace taskmux::http

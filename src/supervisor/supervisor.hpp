@@ -53,6 +53,7 @@ class supervisor final : public host {
   void close_output();
 
   void add_sink(event_sink& s) { sinks_.push_back(&s); }
+  void remove_sink(event_sink& s) { std::erase(sinks_, &s); }
   /// What SIGUSR1 does: write the status of every instance to taskmux's log.
   void on_status_request(std::function<void()> f) { status_to_log_ = std::move(f); }
   /// Begins the shutdown (as SIGTERM does); exit code `code`.

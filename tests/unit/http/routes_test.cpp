@@ -24,6 +24,16 @@ class fake_sources final : public sources {
   void metrics(std::string& out) override { out += "taskmux_x 1\n"; }
   std::string supervisor_name() override { return "demo"; }
   std::string run_id() override { return "abc123"; }
+  boost::json::array faults() override { return {boost::json::object{{"message", "boom"}}}; }
+  std::string logs(const std::string& task, size_t lines) override {
+    if (task != "web") throw std::invalid_argument("unknown task: " + task);
+    return "web[0] | " + std::to_string(lines) + " lines\n";
+  }
+  void act(std::string_view verb, const std::string& task) override {
+    if (task != "web") throw std::invalid_argument("unknown task: " + task);
+    acted.push_back(std::string(verb) + " " + task);
+  }
+  std::vector<std::string> acted;
 
   readiness ready_now;
   std::vector<std::string> asked;
@@ -58,8 +68,30 @@ TEST_CASE("routes: without a token every path answers; unknown ones are 404") {
   CHECK(get(r, "/nope").status == 404);
   CHECK(get(r, "/healthz/").status == 404);
   auto dash = get(r, "/");
-  CHECK(dash.status == 404);
-  CHECK(dash.body == "dashboard not built yet\n");
+  CHECK(dash.status == 200);
+  CHECK(dash.content_type == "text/html; charset=utf-8");
+  CHECK(dash.body.find("<title>taskmux</title>") != std::string::npos);
+  CHECK(dash.body.find("data-controls") == std::string::npos);  // no token: no buttons
+  CHECK(get(r, "/api/faults").body == "[{\"message\":\"boom\"}]\n");
+  CHECK(get(r, "/api/logs?task=web&lines=7").body == "web[0] | 7 lines\n");
+  CHECK(get(r, "/api/logs?task=nope").status == 404);
+  CHECK(get(r, "/api/logs").status == 400);
+  CHECK(get(r, "/api/stop?task=web", "", "", "POST").status == 403);  // without a token, no controls
+  CHECK(src.acted.empty());
+}
+
+TEST_CASE("routes: with a token, the dashboard has its buttons and POST /api/VERB acts on a task") {
+  fake_sources src;
+  routes r(src, "s3cret");
+  std::string auth = "Bearer s3cret";
+  CHECK(get(r, "/", auth).body.find(R"(<body data-controls="1">)") != std::string::npos);
+  CHECK(get(r, "/api/stop?task=web").status == 401);
+  CHECK(get(r, "/api/stop?task=web", auth).status == 405);  // a GET never changes anything
+  CHECK(src.acted.empty());
+  CHECK(get(r, "/api/stop?task=web", auth, "", "POST").status == 202);
+  CHECK(get(r, "/api/restart?task=web", auth, "", "POST").status == 202);
+  CHECK(get(r, "/api/start?task=nope", auth, "", "POST").status == 404);
+  CHECK(src.acted == std::vector<std::string>{"stop web", "restart web"});
 }
 
 TEST_CASE("routes: /readyz and /actuator/health say 503 and why while something is not ready") {
@@ -141,8 +173,7 @@ TEST_CASE("routes: the dashboard takes ?token= once: a cookie and a redirect wit
   CHECK(cookie.find("HttpOnly") != std::string::npos);
   CHECK(cookie.find("SameSite=Strict") != std::string::npos);
   CHECK(cookie.find("Path=/") != std::string::npos);
-  CHECK(get(r, "/", "", cookie.substr(0, cookie.find(';'))).status ==
-        404);  // in, and not built yet
+  CHECK(get(r, "/", "", cookie.substr(0, cookie.find(';'))).status == 200);  // in with the cookie
   CHECK(get(r, "/?token=wrong").status == 401);
   CHECK(get(r, "/status?token=s3cret").status == 401);  // only the dashboard takes it
 }
