@@ -59,9 +59,11 @@ COPY config.toml /app/config.toml
 COPY tasks/ /app/tasks/
 # TASKMUX_CONFIG: client commands (`podman exec CTR taskmux status`) find the config, hence the
 # control socket. HOST: tasks inherit it; the demo web app binds $HOST (default 127.0.0.1, which
-# would make EXPOSE 8000 useless in a container).
+# would make EXPOSE 8000 useless in a container). HTTP_LISTEN: the demo's [http] (dashboard,
+# /metrics, /readyz) listens on every interface of the container.
 ENV TASKMUX_CONFIG=/app/config.toml \
     HOST=0.0.0.0 \
+    HTTP_LISTEN=0.0.0.0:9000 \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 
@@ -69,7 +71,9 @@ ENV TASKMUX_CONFIG=/app/config.toml \
 # so the supervisor itself keeps root; tasks without `user=` run as root too. To run everything
 # unprivileged instead, add `USER 10001:10001`, make /app/.taskmux writable for it and drop
 # every per-task `user=` (switching users needs root or CAP_SETUID/CAP_SETGID).
-EXPOSE 8000
+# 8000: the demo's web API; 9000: taskmux's dashboard, /metrics and /readyz ([http] of the demo;
+# set TASKMUX_TOKEN to require a token and get start/stop/restart buttons).
+EXPOSE 8000 9000
 # taskmux handles SIGTERM as PID 1 (stops the tasks in reverse dependency order, exits 0).
 STOPSIGNAL SIGTERM
 # Health for `docker ps` and `podman healthcheck run`, without curl in the image: exit 0 only
