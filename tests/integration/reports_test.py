@@ -23,7 +23,7 @@ EVENTS = {"started", "ready", "progress", "exited", "backoff", "fatal", "stoppin
           "cycle_succeeded", "cycle_failed", "health_failed", "watchdog_expired", "fault", "success",
           "transfer_failed", "message_failed", "config_error", "snapshot"}
 STATES = {"stopped", "starting", "running", "ready", "backoff", "waiting", "stopping", "exited", "fatal"}
-ROW_KEYS = {"task", "instance", "state", "pid", "started_at", "uptime_s", "restarts", "last_exit", "status",
+ROW_KEYS = {"task", "instance", "state", "ready", "pid", "started_at", "uptime_s", "restarts", "last_exit", "status",
             "next_run"}
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 # For shell-string commands: a task that stays up, taking the shell's pid with exec.
