@@ -263,7 +263,8 @@ class DurabilityTest(TaskmuxTest, Checks):
         before = sup.messages()
         self.assertEqual({b["run"] for _, _, b in before}, {run1})
         k = self.assert_gap_free(before, run1)
-        self.assertGreater(k, 100, "a 2 s crash loop with 1 ms backoff should have produced many reports")
+        # Many, not a rate: under ASan on a busy 2-CPU machine the loop makes about 50 a second.
+        self.assertGreater(k, 50, "a 2 s crash loop with 1 ms backoff should have produced many reports")
         self.assertEqual([b["seq"] for _, _, b in before], list(range(1, k + 1)), "one writer: id order is seq order")
 
         again = self.start(body, dir=sup.dir)
