@@ -66,9 +66,18 @@ void logs(supervisor::supervisor& s, const json::object& r, std::shared_ptr<cont
   reply->stream(control::ok(json::object{{"task", name}, {"follow", follow}}));
   for (auto* i : instances) reply->more(i->recent_text(lines));
   if (!follow) return reply->end();
-  auto id = s.follow(name, [weak = std::weak_ptr<control::responder>(reply)](std::string_view text) {
-    if (auto r = weak.lock()) r->more(text);
-  });
+  std::weak_ptr<control::responder> weak = reply;
+  auto id = s.follow(
+      name,
+      [weak](std::string_view text) {
+        if (auto r = weak.lock()) r->more(text);
+      },
+      [weak, name] {
+        if (auto r = weak.lock()) {
+          r->more("[taskmux: " + name + " was removed or replaced by a reload; its output ends here]\n");
+          r->end();
+        }
+      });
   reply->on_gone([&s, name, id] { s.unfollow(name, id); });
   if (reply->is_gone()) s.unfollow(name, id);
 }

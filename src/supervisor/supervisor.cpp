@@ -467,7 +467,8 @@ void supervisor::restart(const std::vector<std::string>& names, request_done don
   });
 }
 
-uint64_t supervisor::follow(const std::string& name, std::function<void(std::string_view)> line) {
+uint64_t supervisor::follow(const std::string& name, std::function<void(std::string_view)> line,
+                            std::function<void()> end) {
   auto it = index_.find(name);
   if (it == index_.end()) throw std::invalid_argument("unknown task: " + name);
   auto& t = *it->second;
@@ -478,11 +479,11 @@ uint64_t supervisor::follow(const std::string& name, std::function<void(std::str
         // A follower may unfollow itself while it is called (its reader went away).
         for (auto it = t.followers.begin(); it != t.followers.end();) {
           auto next = std::next(it);
-          it->second(text);
+          it->second.line(text);
           it = next;
         }
       });
-  t.followers.emplace(id, std::move(line));
+  t.followers.emplace(id, task::follower{std::move(line), std::move(end)});
   return id;
 }
 
@@ -673,6 +674,9 @@ void supervisor::settle_retired() {
       for (auto* d : t.deps)
         if (d->retiring && --d->retiring_dependents == 0) stop_retiring(*d);
       for (auto& i : t.instances) waits_.forget(*i);
+      // Its readers' streams end with it (a replacement's output is a new stream: follow again).
+      for (auto& [id, f] : std::exchange(t.followers, {}))
+        if (f.end) f.end();
       log("info", t.cfg->name + (t.replacement ? ": stopped for the new config" : ": removed by the reload"));
       if (t.replacement) replaced.push_back(&add_task(*t.replacement, it));
       by_config_.erase(t.cfg);

@@ -104,8 +104,9 @@ class supervisor final : public host {
   /// The instances of `names` (all when empty), in config order; unknown: std::invalid_argument.
   std::vector<instance*> instances_of(const std::vector<std::string>& names);
   /// Every line of task `name`'s output, as the console shows it, also goes to `line` until
-  /// unfollow(name, returned id). Unknown name: std::invalid_argument.
-  uint64_t follow(const std::string& name, std::function<void(std::string_view)> line);
+  /// unfollow(name, returned id); `end` runs if a reload removes or replaces the task (its
+  /// output ends there). Unknown name: std::invalid_argument.
+  uint64_t follow(const std::string& name, std::function<void(std::string_view)> line, std::function<void()> end);
   void unfollow(const std::string& name, uint64_t id);
 
   /// Gives the heap's free pages back once things are quiet: after a burst of work that

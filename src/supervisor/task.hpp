@@ -37,8 +37,12 @@ struct task {
   std::unique_ptr<notify::listener> notify;  ///< its NOTIFY_SOCKET
   uint64_t notify_refused_unlogged = 0;      ///< refused datagrams since the last warning
   std::chrono::steady_clock::time_point notify_warned_at{};
-  /// `taskmux logs -f` readers of its output, by id.
-  std::map<uint64_t, std::function<void(std::string_view)>> followers;
+  /// A `taskmux logs -f` reader of its output: each line, and the end (the task went away).
+  struct follower {
+    std::function<void(std::string_view)> line;
+    std::function<void()> end;
+  };
+  std::map<uint64_t, follower> followers;  ///< by id
   // The shutdown's bookkeeping: a task stops once none of its dependents has anything left.
   bool stop_sent = false;
   bool busy = false;               ///< one of its instances is not idle yet

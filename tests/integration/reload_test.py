@@ -128,6 +128,21 @@ class ReloadTest(TaskmuxTest):
         err = sup.stderr()
         self.assertLess(err.index("app[0] stopped"), err.index("db[0] stopped"), "the dependent stopped first")
 
+    def test_a_follower_of_a_removed_task_sees_its_stream_end(self):
+        sup = self.start('[[task]]\nname = "talk"\ncommand = ["sh", "-c", "while :; do echo hi; sleep 0.1; done"]\n'
+                         + task("stay", "sleep", 3600))
+        sup.wait_stdout("talk[0] | hi")
+        follower = subprocess.Popen([TASKMUX, "--socket", str(sup.socket), "logs", "-f", "-n", "1", "talk"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(follower.kill)
+        self.assertEqual(follower.stdout.readline(), "talk[0] | hi\n")
+        self.write(sup, task("stay", "sleep", 3600))
+        self.assertEqual(self.reload(sup).returncode, 0)
+        out, _ = follower.communicate(timeout=15)
+        self.assertEqual(follower.returncode, 0)
+        self.assertTrue(out.endswith("[taskmux: talk was removed or replaced by a reload; its output ends here]\n"),
+                        out[-300:])
+
 
 if __name__ == "__main__":
     unittest.main()
