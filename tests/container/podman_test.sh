@@ -134,7 +134,8 @@ else
 fi
 
 # the image's HEALTHCHECK (taskmux status --check) says healthy once the demo is ready
-hc=$(podman inspect -f '{{.Config.Healthcheck.Test}}' "$IMAGE" 2>/dev/null || true)
+hc=$(podman inspect -f '{{json .HealthCheck.Test}}' "$IMAGE" 2>/dev/null || true)
+[[ $hc == *status*--check* ]] || fail "the image has no HEALTHCHECK running taskmux status --check: '$hc'"
 healthy=''
 for _ in $(seq 1 60); do
   if podman healthcheck run "$NAME" >/dev/null 2>&1; then healthy=1; break; fi
