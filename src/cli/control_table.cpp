@@ -27,7 +27,8 @@ json::object instance_row(const instance& i) {
                       {"pid", i.pid() ? json::value(i.pid()) : json::value(nullptr)}};
 }
 
-/// What the instances became, or (exit 1) which did not get there in time.
+/// What the instances of the named tasks became (as they are now: a reload may have removed
+/// some while the request waited), or (exit 1) which did not get there in time.
 json::object outcome(const char* verb, const std::vector<instance*>& all, const std::vector<instance*>& late) {
   if (!late.empty()) {
     std::string list;
@@ -47,8 +48,9 @@ using operation = void (supervisor::supervisor::*)(const std::vector<std::string
 control::commands::async_handler operation_handler(supervisor::supervisor& s, operation op, const char* verb) {
   return [&s, op, verb](const json::object& r, std::shared_ptr<control::responder> reply) {
     auto names = targets_of(r);
-    auto all = s.instances_of(names);
-    (s.*op)(names, [reply, all, verb](std::vector<instance*> late) { reply->answer(outcome(verb, all, late)); });
+    (s.*op)(names, [&s, reply, names, verb](std::vector<instance*> late) {
+      reply->answer(outcome(verb, s.existing_instances_of(names), late));
+    });
   };
 }
 

@@ -443,18 +443,35 @@ void supervisor::stop(const std::vector<std::string>& names, request_done done) 
 
 void supervisor::start(const std::vector<std::string>& names, request_done done) {
   if (shutting_down()) throw std::runtime_error("taskmux is shutting down");
-  auto targets = instances_of(names);
+  instances_of(names);  // unknown names are refused before anything is done
+  start_existing(names, std::move(done));
+}
+
+std::vector<instance*> supervisor::existing_instances_of(const std::vector<std::string>& names) {
+  std::vector<std::string> known;
+  for (auto& n : names)
+    if (index_.count(n)) known.push_back(n);
+  if (known.empty() && !names.empty()) return {};
+  return instances_of(known);
+}
+
+// Instances are looked up by name at each step, never kept across one: a reload may remove
+// them while the request waits (the waits forget those).
+void supervisor::start_existing(const std::vector<std::string>& names, request_done done) {
+  auto targets = existing_instances_of(names);
   std::chrono::milliseconds limit{0};
   for (auto* i : targets) limit = std::max(limit, std::chrono::milliseconds(i->task().stop_timeout));
   // An instance being stopped starts once it is stopped: `start` means nothing while stopping.
   waits_.add(
       targets, [](const instance& i) { return i.state() != state::stopping && !i.is_spawning(); },
-      limit + stop_grace, [this, targets, done = std::move(done)](std::vector<instance*> still_stopping) {
-        if (shutting_down()) return done(targets);
-        for (auto* i : targets) i->request_start();
-        waits_.add(targets, [](const instance& i) { return !i.is_spawning(); }, start_limit_wait,
-                   [done, still_stopping](std::vector<instance*> unsettled) {
-                     unsettled.insert(unsettled.end(), still_stopping.begin(), still_stopping.end());
+      limit + stop_grace, [this, names, done = std::move(done)](std::vector<instance*>) {
+        if (shutting_down()) return done(existing_instances_of(names));
+        auto now = existing_instances_of(names);
+        for (auto* i : now) i->request_start();
+        waits_.add(now, [](const instance& i) { return !i.is_spawning(); }, start_limit_wait,
+                   [this, names, done](std::vector<instance*> unsettled) {
+                     for (auto* i : existing_instances_of(names))
+                       if (i->state() == state::stopping) unsettled.push_back(i);
                      done(std::move(unsettled));
                    });
       });
@@ -463,7 +480,7 @@ void supervisor::start(const std::vector<std::string>& names, request_done done)
 void supervisor::restart(const std::vector<std::string>& names, request_done done) {
   stop(names, [this, names, done = std::move(done)](std::vector<instance*> not_stopped) {
     if (!not_stopped.empty() || shutting_down()) return done(std::move(not_stopped));
-    start(names, done);
+    start_existing(names, done);
   });
 }
 
@@ -473,18 +490,21 @@ uint64_t supervisor::follow(const std::string& name, std::function<void(std::str
   if (it == index_.end()) throw std::invalid_argument("unknown task: " + name);
   auto& t = *it->second;
   auto id = ++next_follower_;
-  if (t.followers.empty())
-    for (auto& i : t.instances)
-      i->tap_output([&t](std::string_view text) {
-        // A follower may unfollow itself while it is called (its reader went away).
-        for (auto it = t.followers.begin(); it != t.followers.end();) {
-          auto next = std::next(it);
-          it->second.line(text);
-          it = next;
-        }
-      });
+  if (t.followers.empty()) tap_followers(t);
   t.followers.emplace(id, task::follower{std::move(line), std::move(end)});
   return id;
+}
+
+void supervisor::tap_followers(task& t) {
+  for (auto& i : t.instances)
+    i->tap_output([&t](std::string_view text) {
+      // A follower may unfollow itself while it is called (its reader went away).
+      for (auto it = t.followers.begin(); it != t.followers.end();) {
+        auto next = std::next(it);
+        it->second.line(text);
+        it = next;
+      }
+    });
 }
 
 void supervisor::unfollow(const std::string& name, uint64_t id) {
@@ -548,6 +568,7 @@ supervisor::reload_summary supervisor::reload(config::config next) {
       t.keep = SIZE_MAX;
       for (int n = static_cast<int>(t.instances.size()); n < want; ++n)
         t.instances.push_back(std::make_unique<instance>(*this, *t.cfg, n));
+      if (!t.followers.empty()) tap_followers(t);  // `logs -f` sees the new instances too
       grown.push_back(&t);
     }
   }

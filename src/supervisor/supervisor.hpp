@@ -103,6 +103,8 @@ class supervisor final : public host {
 
   /// The instances of `names` (all when empty), in config order; unknown: std::invalid_argument.
   std::vector<instance*> instances_of(const std::vector<std::string>& names);
+  /// The same, leaving out names that are no longer tasks (a reload removed them meanwhile).
+  std::vector<instance*> existing_instances_of(const std::vector<std::string>& names);
   /// Every line of task `name`'s output, as the console shows it, also goes to `line` until
   /// unfollow(name, returned id); `end` runs if a reload removes or replaces the task (its
   /// output ends there). Unknown name: std::invalid_argument.
@@ -173,6 +175,10 @@ class supervisor final : public host {
   /// instances. Posted: never inside an instance's own handling.
   void settle_retired();
   void post_settle();
+  /// start() without the name check: for a restart, whose names may have gone meanwhile.
+  void start_existing(const std::vector<std::string>& names, request_done done);
+  /// Sends every line of `t`'s instances to its followers.
+  void tap_followers(task& t);
   /// Starts or stops watching the config file, as [supervisor] watch says now.
   void apply_watch();
 

@@ -143,6 +143,29 @@ class ReloadTest(TaskmuxTest):
         self.assertTrue(out.endswith("[taskmux: talk was removed or replaced by a reload; its output ends here]\n"),
                         out[-300:])
 
+    def test_a_reload_that_removes_what_a_stop_or_restart_waits_for(self):
+        # The requests look their instances up by name at each step: the removed ones are
+        # simply gone from the answer, and taskmux goes on.
+        sup = self.start(task("stubborn", "ignore-term", 3600, extra='stop_timeout = "2s"')
+                         + task("other", "sleep", 3600))
+        sup.wait_stdout("stubborn[0] | ignoring SIGTERM")
+        ctl = [TASKMUX, "--socket", str(sup.socket)]
+        stop = subprocess.Popen(ctl + ["stop", "stubborn"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        restart = subprocess.Popen(ctl + ["restart", "--all"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        self.addCleanup(stop.kill)
+        self.addCleanup(restart.kill)
+        time.sleep(0.3)
+        self.write(sup, task("other", "sleep", 3600))
+        self.assertEqual(self.reload(sup).returncode, 0)
+        out, err = stop.communicate(timeout=20)
+        self.assertEqual((stop.returncode, out, err), (0, "", ""), "stubborn is gone from the answer")
+        out, err = restart.communicate(timeout=20)
+        self.assertEqual(restart.returncode, 0, err)
+        self.assertRegex(out, r"^other\[0\]: running \(pid \d+\)\n$")
+        self.assertIsNone(sup.proc.poll(), "taskmux is still running")
+        self.assertEqual(set(self.pids(sup)), {"other[0]"})
+
 
 if __name__ == "__main__":
     unittest.main()
