@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/reply.hpp"
 #include "control/client.hpp"
 
 namespace taskmux::cli {
@@ -28,16 +29,8 @@ exit_code logs(const global_options& g, const logs_options& o) {
     }
     return true;
   });
-  if (!result.reply) {
-    std::cerr << "taskmux: " << result.error << "\n";
-    return exit_code::unreachable;
-  }
-  auto& reply = *result.reply;
-  if (!reply["ok"].as_bool()) {
-    std::cerr << "taskmux: " << reply["error"].as_string().c_str() << "\n";
-    return static_cast<exit_code>(reply["exit"].to_number<int>());
-  }
-  return exit_code::success;
+  exit_code failed{};
+  return result_of(std::move(result), failed) ? exit_code::success : failed;
 }
 
 }  // namespace

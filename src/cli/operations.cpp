@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/reply.hpp"
 #include "control/client.hpp"
 
 namespace taskmux::cli {
@@ -21,17 +22,10 @@ exit_code operate(const global_options& g, const std::string& command, const ope
   for (auto& t : o.tasks) names.emplace_back(t);
   request["tasks"] = std::move(names);
   request["all"] = o.all;
-  auto result = control::call(g.socket_path(), request);
-  if (!result.reply) {
-    std::cerr << "taskmux: " << result.error << "\n";
-    return exit_code::unreachable;
-  }
-  auto& reply = *result.reply;
-  if (!reply["ok"].as_bool()) {
-    std::cerr << "taskmux: " << reply["error"].as_string().c_str() << "\n";
-    return static_cast<exit_code>(reply["exit"].to_number<int>());
-  }
-  for (auto& row : reply["result"].as_object()["instances"].as_array()) {
+  exit_code failed{};
+  auto result = result_of(control::call(g.socket_path(), request), failed);
+  if (!result) return failed;
+  for (auto& row : (*result)["instances"].as_array()) {
     auto& r = row.as_object();
     std::cout << r["name"].as_string().c_str() << ": " << r["state"].as_string().c_str();
     if (r["pid"].is_int64()) std::cout << " (pid " << r["pid"].as_int64() << ")";

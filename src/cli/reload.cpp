@@ -3,23 +3,18 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/reply.hpp"
 #include "control/client.hpp"
 
 namespace taskmux::cli {
 namespace {
 
 exit_code reload(const global_options& g) {
-  auto result = control::call(g.socket_path(), boost::json::object{{"command", "reload"}});
-  if (!result.reply) {
-    std::cerr << "taskmux: " << result.error << "\n";
-    return exit_code::unreachable;
-  }
-  auto& reply = *result.reply;
-  if (!reply["ok"].as_bool()) {
-    std::cerr << reply["error"].as_string().c_str() << "\n";
-    return static_cast<exit_code>(reply["exit"].to_number<int>());
-  }
-  auto& r = reply["result"].as_object();
+  exit_code failed{};
+  // The problems of an invalid file are FILE:LINE:COL lines of their own: no prefix.
+  auto result = result_of(control::call(g.socket_path(), boost::json::object{{"command", "reload"}}), failed, false);
+  if (!result) return failed;
+  auto& r = *result;
   bool any = false;
   for (auto* what : {"added", "removed", "restarted", "scaled"}) {
     auto& names = r[what].as_array();

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/table.hpp"
+#include "cli/reply.hpp"
 #include "control/client.hpp"
 
 namespace taskmux::cli {
@@ -24,17 +25,10 @@ exit_code status(const global_options& g, const status_options& o) {
   boost::json::array names;
   for (auto& t : o.tasks) names.emplace_back(t);
   request["tasks"] = std::move(names);
-  auto result = control::call(g.socket_path(), request);
-  if (!result.reply) {
-    std::cerr << "taskmux: " << result.error << "\n";
-    return exit_code::unreachable;
-  }
-  auto& reply = *result.reply;
-  if (!reply["ok"].as_bool()) {
-    std::cerr << "taskmux: " << reply["error"].as_string().c_str() << "\n";
-    return static_cast<exit_code>(reply["exit"].to_number<int>());
-  }
-  auto& doc = reply["result"].as_object();
+  exit_code failed{};
+  auto result = result_of(control::call(g.socket_path(), request), failed);
+  if (!result) return failed;
+  auto& doc = *result;
   if (o.check) {
     // For HEALTHCHECK and scripts: quiet when all is well, the rest named when not.
     std::string not_ready;

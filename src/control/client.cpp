@@ -38,8 +38,9 @@ std::string check_server(int fd, const std::filesystem::path& socket) {
 
 namespace {
 
-/// Connects to `socket` and checks who serves it; `result.error` says why not.
-bool connect(local::socket& s, const std::filesystem::path& socket, call_result& result) {
+/// Connects to `socket`, checks who serves it, and sends `request`; `result.error` says why not.
+bool send(local::socket& s, const std::filesystem::path& socket, const boost::json::object& request,
+          call_result& result) {
   boost::system::error_code ec;
   s.connect(local::endpoint(socket.string()), ec);
   if (ec) {
@@ -47,7 +48,9 @@ bool connect(local::socket& s, const std::filesystem::path& socket, call_result&
     return false;
   }
   result.error = check_server(s.native_handle(), socket);
-  return result.error.empty();
+  if (!result.error.empty()) return false;
+  asio::write(s, asio::buffer(boost::json::serialize(request) + "\n"), ec);
+  return true;  // a failed write shows as a missing reply
 }
 
 /// One reply line from `buf`/`s` into `result`; false at the end or on a malformed line.
@@ -76,9 +79,7 @@ call_result call(const std::filesystem::path& socket, const boost::json::object&
   call_result result;
   asio::io_context ctx;
   local::socket s(ctx);
-  if (!connect(s, socket, result)) return result;
-  boost::system::error_code ec;
-  asio::write(s, asio::buffer(boost::json::serialize(request) + "\n"), ec);
+  if (!send(s, socket, request, result)) return result;
   asio::streambuf buf;
   while (read_reply(s, buf, socket, result))
     if (on_line) on_line(*result.reply);
@@ -92,9 +93,7 @@ call_result stream(const std::filesystem::path& socket, const boost::json::objec
   call_result result;
   asio::io_context ctx;
   local::socket s(ctx);
-  if (!connect(s, socket, result)) return result;
-  boost::system::error_code ec;
-  asio::write(s, asio::buffer(boost::json::serialize(request) + "\n"), ec);
+  if (!send(s, socket, request, result)) return result;
   asio::streambuf buf;
   if (!read_reply(s, buf, socket, result)) {
     if (result.error.empty())
@@ -105,6 +104,7 @@ call_result stream(const std::filesystem::path& socket, const boost::json::objec
   std::string rest(asio::buffers_begin(buf.data()), asio::buffers_end(buf.data()));
   if (!rest.empty() && !on_bytes(rest)) return result;
   std::array<char, 64 * 1024> chunk;
+  boost::system::error_code ec;
   for (;;) {
     size_t n = s.read_some(asio::buffer(chunk), ec);
     if (ec) break;
