@@ -166,6 +166,17 @@ class ReloadTest(TaskmuxTest):
         self.assertIsNone(sup.proc.poll(), "taskmux is still running")
         self.assertEqual(set(self.pids(sup)), {"other[0]"})
 
+    def test_keys_that_need_a_restart_keep_their_running_value_and_say_so(self):
+        sup = self.start(task("a", "sleep", 3600))
+        before = self.running(sup, 1)
+        self.write(sup, task("a", "sleep", 3600),
+                   head='[supervisor]\nstate_dir = "state"\nname = "renamed"\nshutdown_timeout = "20s"\n')
+        r = self.reload(sup)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "nothing changed\n[supervisor] name changed: applies when taskmux restarts\n")
+        self.assertEqual(sup.status()["supervisor"], "test", "the running name is kept")
+        self.assertEqual(self.pids(sup), before)
+
 
 if __name__ == "__main__":
     unittest.main()
