@@ -34,11 +34,12 @@ RUN ldd /usr/local/bin/taskmux | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' \
 # ---------------------------------------------------------------------------------------------
 # Runtime stage: shared libraries only (+ python3 for the demo tasks).
 FROM debian:bookworm-slim
-# Keep in sync with the build stage's taskmux-runtime-packages.txt (libc6, libstdc++6 and
-# libgcc-s1 are already in the base image); the ldd check below fails the build if one is
-# missing. No libfmt9: fmt::fmt is on the link line, but nothing references libfmt.so yet
-# (Debian links --as-needed) - ldd will ask for it once something does.
-ARG RUNTIME_PACKAGES="libboost-filesystem1.81.0 libboost-json1.81.0 libtomlplusplus3 libsqlite3-0"
+# Keep in sync with the build stage's taskmux-runtime-packages.txt (libc6 is already in the
+# base image); the ldd check below fails the build if one is missing. libstdc++, Boost and
+# toml++ are linked into the binary (CMakeLists.txt, TASKMUX_STATIC_RUNTIME). No libfmt9:
+# fmt::fmt is on the link line, but nothing references libfmt.so yet (Debian links
+# --as-needed) - ldd will ask for it once something does.
+ARG RUNTIME_PACKAGES="libsqlite3-0"
 ARG DEMO_PACKAGES="python3"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
