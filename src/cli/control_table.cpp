@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "control/protocol.hpp"
+#include "logs/json_writer.hpp"
 #include "supervisor/status.hpp"
 
 namespace taskmux::cli {
@@ -85,42 +86,47 @@ void logs(supervisor::supervisor& s, const json::object& r, std::shared_ptr<cont
 }
 
 /// `reload`: what changed, or (exit 2) every problem of the file, the running set kept.
-json::object reload(supervisor::supervisor& s) {
+void reload(supervisor::supervisor& s, const std::shared_ptr<control::responder>& reply) {
   auto out = s.reload_file();
   if (!out.applied) {
     std::string all;
     for (auto& p : out.problems) all += (all.empty() ? "" : "\n") + p;
-    return control::error(all + "\n" + s.cfg().file.string() + ": " + std::to_string(out.problems.size()) +
-                              (out.problems.size() == 1 ? " problem" : " problems") + "; the running tasks are kept",
-                          2);
+    return reply->answer(control::error(all + "\n" + s.cfg().file.string() + ": " +
+                                            std::to_string(out.problems.size()) +
+                                            (out.problems.size() == 1 ? " problem" : " problems") +
+                                            "; the running tasks are kept",
+                                        2));
   }
-  auto names = [](const std::vector<std::string>& v) {
-    json::array a;
-    for (auto& x : v) a.emplace_back(x);
-    return a;
-  };
   auto& r = *out.applied;
-  return control::ok(json::object{{"added", names(r.added)},
-                                  {"removed", names(r.removed)},
-                                  {"restarted", names(r.restarted)},
-                                  {"scaled", names(r.scaled)},
-                                  {"unchanged", names(r.unchanged)},
-                                  {"needs_restart", names(r.needs_restart)},
-                                  {"took_ms", static_cast<double>(out.took.count()) / 1000}});
+  std::string result;
+  logs::json_writer w(result);
+  w.open('{');
+  for (auto [key, names] : {std::pair{"added", &r.added}, {"removed", &r.removed}, {"restarted", &r.restarted},
+                            {"scaled", &r.scaled}, {"unchanged", &r.unchanged}, {"needs_restart", &r.needs_restart}}) {
+    w.key(key).open('[');
+    for (auto& n : *names) {
+      w.element();
+      w.text(n);
+    }
+    w.close(']');
+  }
+  w.key("took_ms").number(static_cast<double>(out.took.count()) / 1000);  // written plainly: 3.7, not 3.7E0
+  w.close('}');
+  reply->answer_text(control::ok_text(result));
 }
 
 }  // namespace
 
 control::commands control_table(supervisor::supervisor& s) {
   control::commands c;
-  c.add("status", [&s](const json::object& r) {
-    return control::ok(supervisor::status_document(s, control::task_names(r)));
+  c.add_async("status", [&s](const json::object& r, std::shared_ptr<control::responder> reply) {
+    reply->answer_text(control::ok_text(supervisor::status_json(s, control::task_names(r))));
   });
   c.add("ping", [&s](const json::object&) { return control::ok(json::string(s.run_id())); });
   c.add_async("start", operation_handler(s, &supervisor::supervisor::start, "started"));
   c.add_async("stop", operation_handler(s, &supervisor::supervisor::stop, "stopped"));
   c.add_async("restart", operation_handler(s, &supervisor::supervisor::restart, "restarted"));
-  c.add("reload", [&s](const json::object&) { return reload(s); });
+  c.add_async("reload", [&s](const json::object&, std::shared_ptr<control::responder> reply) { reload(s, reply); });
   c.add_async("logs", [&s](const json::object& r, std::shared_ptr<control::responder> reply) { logs(s, r, reply); });
   return c;
 }

@@ -1,5 +1,6 @@
 #include "control/commands.hpp"
 
+#include <boost/json/parse.hpp>
 #include <stdexcept>
 
 #include "control/protocol.hpp"
@@ -10,10 +11,10 @@ namespace {
 /// Holds the one reply of a command that answers at once.
 class captured final : public responder {
  public:
-  void answer(boost::json::object reply) override {
-    if (!reply_) reply_ = std::move(reply);
+  void answer_text(std::string line) override {
+    if (!reply_) reply_ = boost::json::parse(line).as_object();
   }
-  void stream(boost::json::object header) override { answer(std::move(header)); }
+  void stream(boost::json::object header) override { answer(header); }
   void more(std::string_view) override {}
   void end() override {}
   void on_gone(std::function<void()>) override {}

@@ -11,6 +11,14 @@ boost::json::object ok(boost::json::value result) {
   return o;
 }
 
+std::string ok_text(std::string_view result_json) {
+  std::string line = R"({"ok":true,"result":)";
+  line.reserve(line.size() + result_json.size() + 1);
+  line += result_json;
+  line += '}';
+  return line;
+}
+
 boost::json::object error(std::string message, int exit_code) {
   boost::json::object o;
   o["ok"] = false;

@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace taskmux::control {
 
@@ -18,6 +19,8 @@ inline constexpr size_t max_request = 64 * 1024;
 std::filesystem::path socket_path(const std::filesystem::path& state_dir);
 
 boost::json::object ok(boost::json::value result);
+/// The same reply line for a result that is JSON text already.
+std::string ok_text(std::string_view result_json);
 boost::json::object error(std::string message, int exit_code = 1);
 
 }  // namespace taskmux::control

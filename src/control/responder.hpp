@@ -4,7 +4,9 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace taskmux::control {
@@ -12,8 +14,10 @@ namespace taskmux::control {
 class responder {
  public:
   virtual ~responder() = default;
-  /// The one reply line; the connection closes once it is written. Later calls do nothing.
-  virtual void answer(boost::json::object reply) = 0;
+  /// The one reply line, as JSON text without its newline; the connection closes once it is
+  /// written. Later calls do nothing.
+  virtual void answer_text(std::string line) = 0;
+  void answer(const boost::json::object& reply) { answer_text(boost::json::serialize(reply)); }
   /// Starts a stream: `header` as the reply line, then the bytes of more() as they are.
   virtual void stream(boost::json::object header) = 0;
   /// Bytes of the stream. Never blocks: a reader that does not keep up loses bytes (counted,

@@ -49,10 +49,11 @@ class session final : public responder, public std::enable_shared_from_this<sess
   }
 
   // responder
-  void answer(boost::json::object reply) override {
+  void answer_text(std::string line) override {
     if (answered_ || closed_) return;
     answered_ = ended_ = true;
-    send(boost::json::serialize(reply) + "\n");
+    line += '\n';
+    send(std::move(line));
   }
   void stream(boost::json::object header) override {
     if (answered_ || closed_) return;
@@ -106,6 +107,11 @@ class session final : public responder, public std::enable_shared_from_this<sess
       dropped_ = 0;
     }
     pending_.append(bytes);
+    if (!writing_) write_next();
+  }
+  void send(std::string&& bytes) {
+    if (pending_.empty() && dropped_ == 0) pending_ = std::move(bytes);  // a whole reply: no copy
+    else pending_.append(bytes);
     if (!writing_) write_next();
   }
 

@@ -100,7 +100,7 @@ response routes::readyz(const target&) {
 
 response routes::status(const target& t) {
   try {
-    return json(200, src_.status(t.all("task")));
+    return {200, std::string(json_type), src_.status(t.all("task")) + "\n", {}};
   } catch (const std::invalid_argument& e) {
     return text(404, std::string(e.what()) + "\n");
   }

@@ -35,8 +35,9 @@ struct response {
 class sources {
  public:
   virtual ~sources() = default;
-  /// The document of `status --json`; std::invalid_argument naming unknown tasks in `only`.
-  virtual boost::json::object status(const std::vector<std::string>& only) = 0;
+  /// The document of `status --json` as JSON text; std::invalid_argument naming unknown tasks
+  /// in `only`.
+  virtual std::string status(const std::vector<std::string>& only) = 0;
   virtual readiness ready() = 0;
   /// Appends the /metrics text.
   virtual void metrics(std::string& out) = 0;

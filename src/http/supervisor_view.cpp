@@ -27,8 +27,8 @@ void supervisor_view::act(std::string_view verb, const std::string& task) {
   else sup_.restart({task}, ignore);
 }
 
-boost::json::object supervisor_view::status(const std::vector<std::string>& only) {
-  return supervisor::status_document(sup_, only);
+std::string supervisor_view::status(const std::vector<std::string>& only) {
+  return supervisor::status_json(sup_, only);
 }
 
 readiness supervisor_view::ready() {

@@ -23,7 +23,7 @@ class supervisor_view final : public sources {
   supervisor_view(supervisor::supervisor& s, reports::pipeline& p);
   ~supervisor_view() override;
 
-  boost::json::object status(const std::vector<std::string>& only) override;
+  std::string status(const std::vector<std::string>& only) override;
   readiness ready() override;
   void metrics(std::string& out) override;
   std::string supervisor_name() override;

@@ -1,8 +1,7 @@
 #include "logs/format.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <functional>
 
 namespace taskmux::logs {
@@ -92,22 +91,38 @@ std::string valid_utf8(std::string_view s) {
   return out;
 }
 
-std::string iso_timestamp(std::chrono::system_clock::time_point now) {
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[96];  // room for seven ints of any value: -Wformat-truncation cannot know tm's ranges
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+void append_iso_timestamp(std::string& out, std::chrono::system_clock::time_point t) {
+  // By hand, not snprintf: a status table or a JSON log line writes one per row, per line.
+  using namespace std::chrono;
+  auto ms = floor<milliseconds>(t);
+  auto day = floor<days>(ms);
+  year_month_day ymd{day};
+  hh_mm_ss hms{ms - day};
+  char b[] = "0000-00-00T00:00:00.000Z";
+  auto put = [&b](size_t at, size_t width, unsigned v) {
+    for (size_t i = at + width; i-- > at; v /= 10) b[i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, 4, static_cast<unsigned>(std::clamp(static_cast<int>(ymd.year()), 0, 9999)));
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  put(11, 2, static_cast<unsigned>(hms.hours().count()));
+  put(14, 2, static_cast<unsigned>(hms.minutes().count()));
+  put(17, 2, static_cast<unsigned>(hms.seconds().count()));
+  put(20, 3, static_cast<unsigned>(hms.subseconds().count()));
+  out.append(b, sizeof b - 1);
+}
+
+std::string iso_timestamp(std::chrono::system_clock::time_point t) {
+  std::string out;
+  append_iso_timestamp(out, t);
+  return out;
 }
 
 void line_format::task_line(std::string& out, std::string_view task, int instance, std::string_view label,
                             stream from, std::string_view line) const {
   if (format == config::log_format::json) {
     out += "{\"ts\":\"";
-    out += utc_timestamp();
+    append_iso_timestamp(out, std::chrono::system_clock::now());
     out += "\",\"task\":\"";
     append_json_escaped(out, task);
     out += "\",\"instance\":";
@@ -132,7 +147,7 @@ void line_format::task_line(std::string& out, std::string_view task, int instanc
 void line_format::own_line(std::string& out, std::string_view level, std::string_view text) const {
   if (format == config::log_format::json) {
     out += "{\"ts\":\"";
-    out += utc_timestamp();
+    append_iso_timestamp(out, std::chrono::system_clock::now());
     out += "\",\"task\":\"taskmux\",\"level\":\"";
     out += level;
     out += "\",\"line\":\"";
@@ -141,6 +156,10 @@ void line_format::own_line(std::string& out, std::string_view level, std::string
     return;
   }
   bool bad = level == "error" || level == "fault";
+  if (timestamps) {
+    append_iso_timestamp(out, std::chrono::system_clock::now());
+    out += ' ';
+  }
   out += color ? (bad ? "\033[1;31mtaskmux |\033[0m " : "\033[1mtaskmux |\033[0m ") : "taskmux | ";
   out += text;
   out += '\n';

@@ -13,6 +13,7 @@ namespace taskmux::logs {
 struct line_format {
   config::log_format format = config::log_format::text;
   bool color = false;  ///< text on a terminal: colored labels
+  bool timestamps = false;  ///< text: taskmux's own lines begin with "2026-11-22T03:04:05.123Z "
 
   /// Appends one task line (with '\n') to `out`.
   void task_line(std::string& out, std::string_view task, int instance, std::string_view label,
@@ -29,6 +30,7 @@ std::string valid_utf8(std::string_view s);
 
 /// "2026-11-22T03:04:05.123Z".
 std::string iso_timestamp(std::chrono::system_clock::time_point);
+void append_iso_timestamp(std::string& out, std::chrono::system_clock::time_point);
 inline std::string utc_timestamp() { return iso_timestamp(std::chrono::system_clock::now()); }
 
 }  // namespace taskmux::logs

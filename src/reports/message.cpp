@@ -1,12 +1,8 @@
 #include "reports/message.hpp"
 
-#include <boost/json/serialize.hpp>
-
-#include "logs/format.hpp"
+#include "logs/json_writer.hpp"
 
 namespace taskmux::reports {
-
-namespace json = boost::json;
 
 std::string queue_name(supervisor::route to, const std::string& ns) {
   switch (to) {
@@ -18,41 +14,54 @@ std::string queue_name(supervisor::route to, const std::string& ns) {
 }
 
 std::string event_message(const supervisor::event_record& r, const origin& o, uint64_t seq) {
-  json::object m;
-  m["ts"] = logs::iso_timestamp(r.ts);
-  m["supervisor"] = o.supervisor;
-  m["run"] = o.run;
-  m["task"] = r.task;
-  m["instance"] = r.instance;
-  m["pid"] = r.pid ? json::value(r.pid) : json::value(nullptr);
-  m["event"] = supervisor::to_string(r.event);
-  m["state"] = r.state;
+  std::string out;
+  logs::json_writer w(out);
+  w.open('{');
+  w.key("ts").timestamp(r.ts);
+  w.key("supervisor").text(o.supervisor);
+  w.key("run").text(o.run);
+  w.key("task").text(r.task);
+  w.key("instance").number(r.instance);
+  if (r.pid) w.key("pid").number(r.pid);
+  else w.key("pid").null();
+  w.key("event").text(supervisor::to_string(r.event));
+  w.key("state").text(r.state);
   bool by_signal = r.exit && r.exit->signal;
-  m["exit_code"] = r.exit && !by_signal ? json::value(r.exit->code) : json::value(nullptr);
-  m["signal"] = by_signal ? json::value(r.exit->signal) : json::value(nullptr);
-  m["restarts"] = r.restarts;
-  m["seq"] = seq;
-  m["message"] = logs::valid_utf8(r.message);
-  auto seconds = [](std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; };
-  if (r.run_time) m["run_time_s"] = seconds(*r.run_time);
-  if (r.delay) m["delay_s"] = seconds(*r.delay);
+  if (r.exit && !by_signal) w.key("exit_code").number(r.exit->code);
+  else w.key("exit_code").null();
+  if (by_signal) w.key("signal").number(r.exit->signal);
+  else w.key("signal").null();
+  w.key("restarts").number(r.restarts);
+  w.key("seq").number(seq);
+  w.key("message").text(r.message);
+  if (r.run_time) w.key("run_time_s").seconds(*r.run_time);
+  if (r.delay) w.key("delay_s").seconds(*r.delay);
   if (r.to == supervisor::route::fault) {  // always there on faults, [] when it wrote nothing
-    json::array lines;
-    for (auto& l : r.output) lines.emplace_back(logs::valid_utf8(l));
-    m["stderr"] = std::move(lines);
+    w.key("stderr").open('[');
+    for (auto& l : r.output) {
+      w.element();
+      w.text(l);
+    }
+    w.close(']');
   }
-  return json::serialize(m);
+  w.close('}');
+  return out;
 }
 
-std::string snapshot_message(json::object status, uint64_t seq, std::chrono::system_clock::time_point ts) {
-  json::object m;
-  m["ts"] = logs::iso_timestamp(ts);
-  m["supervisor"] = status["supervisor"];
-  m["run"] = status["run"];
-  m["event"] = supervisor::to_string(supervisor::report_event::snapshot);
-  m["seq"] = seq;
-  m["tasks"] = std::move(status["tasks"]);
-  return json::serialize(m);
+std::string snapshot_message(const origin& o, std::string_view rows_json, uint64_t seq,
+                             std::chrono::system_clock::time_point ts) {
+  std::string out;
+  out.reserve(rows_json.size() + 160);
+  logs::json_writer w(out);
+  w.open('{');
+  w.key("ts").timestamp(ts);
+  w.key("supervisor").text(o.supervisor);
+  w.key("run").text(o.run);
+  w.key("event").text(supervisor::to_string(supervisor::report_event::snapshot));
+  w.key("seq").number(seq);
+  w.key("tasks").raw(rows_json);
+  w.close('}');
+  return out;
 }
 
 }  // namespace taskmux::reports

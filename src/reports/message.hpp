@@ -1,10 +1,10 @@
 // Report messages of SPEC "Queue reports": one JSON object per event, and which queue it goes to.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "supervisor/events.hpp"
 
@@ -24,7 +24,9 @@ std::string queue_name(supervisor::route to, const std::string& ns);
 /// `run_time_s` on exits and cycle ends, `delay_s` on backoff).
 std::string event_message(const supervisor::event_record& r, const origin& o, uint64_t seq);
 
-/// The aggregated snapshot: `status` is status_document()'s object; gets ts, event, seq.
-std::string snapshot_message(boost::json::object status, uint64_t seq, std::chrono::system_clock::time_point ts);
+/// The aggregated snapshot: ts, supervisor, run, event, seq, and `rows_json` (status_rows_json())
+/// as its tasks.
+std::string snapshot_message(const origin& o, std::string_view rows_json, uint64_t seq,
+                             std::chrono::system_clock::time_point ts);
 
 }  // namespace taskmux::reports

@@ -28,7 +28,7 @@ void reporter::finish() {
 
 void reporter::snapshot() {
   last_snapshot_ = clock::now();
-  send_(snapshot_queue_, snapshot_message(supervisor::status_document(sup_, {}), ++seq_,
+  send_(snapshot_queue_, snapshot_message(origin_, supervisor::status_rows_json(sup_, {}), ++seq_,
                                           std::chrono::system_clock::now()));
   sup_.trim().churn();  // the document of every instance was built and freed
 }

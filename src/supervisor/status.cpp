@@ -1,52 +1,56 @@
 #include "supervisor/status.hpp"
 
+#include <boost/json/parse.hpp>
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-#include "logs/format.hpp"
+#include "logs/json_writer.hpp"
 #include "supervisor/supervisor.hpp"
 
 namespace taskmux::supervisor {
 namespace {
 
-boost::json::object row(const instance& i) {
-  namespace json = boost::json;
-  json::object r;
-  r["task"] = i.task().name;
-  r["instance"] = i.index();
-  r["state"] = std::string(to_string(i.state()));
-  r["ready"] = i.counts_as_ready();
-  r["pid"] = i.pid() ? json::value(i.pid()) : json::value(nullptr);
+void row(logs::json_writer& w, const instance& i, std::chrono::system_clock::time_point now) {
+  w.open('{');
+  w.key("task").text(i.task().name);
+  w.key("instance").number(i.index());
+  w.key("state").text(to_string(i.state()));
+  w.key("ready").boolean(i.counts_as_ready());
+  if (i.pid()) w.key("pid").number(i.pid());
+  else w.key("pid").null();
   bool up = is_up(i.state()) || i.state() == state::stopping;
   if (up && i.started_at()) {
-    r["started_at"] = logs::iso_timestamp(*i.started_at());
-    auto uptime = std::chrono::duration<double>(std::chrono::system_clock::now() - *i.started_at()).count();
-    r["uptime_s"] = std::round(uptime * 10) / 10;
+    w.key("started_at").timestamp(*i.started_at());
+    auto uptime = std::max(0.0, std::chrono::duration<double>(now - *i.started_at()).count());
+    w.key("uptime_s").number(std::round(uptime * 10) / 10);
   } else {
-    r["started_at"] = nullptr;
-    r["uptime_s"] = nullptr;
+    w.key("started_at").null();
+    w.key("uptime_s").null();
   }
-  r["restarts"] = i.restarts();
+  w.key("restarts").number(i.restarts());
   if (i.last_exit_at()) {
-    json::object e;
     auto ex = i.last_exit();
-    e["code"] = ex && !ex->signal ? json::value(ex->code) : json::value(nullptr);
-    e["signal"] = ex && ex->signal ? json::value(ex->signal) : json::value(nullptr);
-    e["at"] = logs::iso_timestamp(*i.last_exit_at());
-    r["last_exit"] = std::move(e);
+    w.key("last_exit").open('{');
+    if (ex && !ex->signal) w.key("code").number(ex->code);
+    else w.key("code").null();
+    if (ex && ex->signal) w.key("signal").number(ex->signal);
+    else w.key("signal").null();
+    w.key("at").timestamp(*i.last_exit_at());
+    w.close('}');
   } else {
-    r["last_exit"] = nullptr;
+    w.key("last_exit").null();
   }
-  r["status"] = i.status_text() ? json::value(*i.status_text()) : json::value(nullptr);
-  auto next = i.next_run();
-  r["next_run"] = next ? json::value(logs::iso_timestamp(*next)) : json::value(nullptr);
-  return r;
+  if (const auto& text = i.status_text()) w.key("status").text(*text);
+  else w.key("status").null();
+  if (auto next = i.next_run()) w.key("next_run").timestamp(*next);
+  else w.key("next_run").null();
+  w.close('}');
 }
 
 }  // namespace
 
-boost::json::object status_document(const supervisor& s, const std::vector<std::string>& only) {
+std::string status_rows_json(const supervisor& s, const std::vector<std::string>& only) {
   std::vector<std::string> unknown;
   for (auto& name : only)
     if (!s.cfg().find_task(name)) unknown.push_back(name);
@@ -55,16 +59,36 @@ boost::json::object status_document(const supervisor& s, const std::vector<std::
     for (auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
     throw std::invalid_argument("unknown task: " + list);
   }
-  boost::json::array rows;
+  std::string out;
+  logs::json_writer w(out);
+  w.open('[');
+  auto now = std::chrono::system_clock::now();
   for (auto& slot : s.tasks()) {
     if (!only.empty() && std::find(only.begin(), only.end(), slot.cfg->name) == only.end()) continue;
-    for (auto& i : slot.instances) rows.push_back(row(*i));
+    for (auto& i : slot.instances) {
+      w.element();
+      row(w, *i, now);
+    }
   }
-  boost::json::object doc;
-  doc["supervisor"] = s.cfg().supervisor.name;
-  doc["run"] = s.run_id();
-  doc["tasks"] = std::move(rows);
-  return doc;
+  w.close(']');
+  return out;
+}
+
+std::string status_json(const supervisor& s, const std::vector<std::string>& only) {
+  auto rows = status_rows_json(s, only);
+  std::string out;
+  out.reserve(rows.size() + 64);
+  logs::json_writer w(out);
+  w.open('{');
+  w.key("supervisor").text(s.cfg().supervisor.name);
+  w.key("run").text(s.run_id());
+  w.key("tasks").raw(rows);
+  w.close('}');
+  return out;
+}
+
+boost::json::object status_document(const supervisor& s, const std::vector<std::string>& only) {
+  return boost::json::parse(status_json(s, only)).as_object();
 }
 
 }  // namespace taskmux::supervisor

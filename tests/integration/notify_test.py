@@ -95,6 +95,15 @@ class ReadyTest(NotifyTest):
         self.assertEqual([b["message"] for b in reports if b["event"] == "progress"], ["booting", "serving"])
         self.assertEqual([b["event"] for b in reports if b["event"] == "ready"], ["ready"])
 
+    def test_any_status_text_comes_back_as_valid_json(self):
+        payload = b'STATUS=say "hi" \\ tab\t bell\x07 caf\xc3\xa9 bad\xff end'
+        body = f"notify(bytes.fromhex({payload.hex()!r}))\nforever()\n"
+        sup = self.start(f'[[task]]\nname = "odd"\ncommand = {py_task(body)}\n')
+        want = 'say "hi" \\ tab\t bell\x07 caf\u00e9 bad\ufffd end'
+        sup.wait_for(lambda: self.status_of(sup, "odd") == want, what="the STATUS text, escaped")
+        raw = subprocess.run([TASKMUX, "status", "--json", "--socket", str(sup.socket)], capture_output=True, check=True).stdout
+        self.assertEqual(json.loads(raw.decode("utf-8", errors="strict"))["tasks"][0]["status"], want)
+
     def test_taskmux_notify_from_a_shell_task(self):
         go = self.go_file()
         cmd = (f'{TASKMUX} notify --status booting && while [ ! -e {go} ]; do sleep 0.02; done && '

@@ -57,6 +57,20 @@ TEST_CASE("format: taskmux's own text line is prefixed taskmux") {
   CHECK(out == "taskmux | ready\n");
 }
 
+TEST_CASE("format: log_timestamps puts the UTC time before taskmux's own text lines, not task lines") {
+  line_format f;
+  f.timestamps = true;
+  std::string out;
+  f.own_line(out, "info", "ready");
+  REQUIRE(out.size() == 24 + 1 + 16);
+  CHECK(out[10] == 'T');
+  CHECK(out[23] == 'Z');
+  CHECK(out.substr(24) == " taskmux | ready\n");
+  out.clear();
+  f.task_line(out, "web", 0, "web[0]", stream::out, "hello");
+  CHECK(out == "web[0] | hello\n");
+}
+
 TEST_CASE("format: a JSON task line is one valid object with ts, task, instance, stream and line") {
   auto f = json_format();
   std::string out;
@@ -160,4 +174,5 @@ TEST_CASE("format: the ISO timestamp has milliseconds and a Z") {
   auto t = system_clock::time_point{} + seconds(1'795'316'645) + milliseconds(123);
   CHECK(iso_timestamp(t) == "2026-11-22T03:04:05.123Z");
   CHECK(iso_timestamp(system_clock::time_point{}) == "1970-01-01T00:00:00.000Z");
+  CHECK(iso_timestamp(sys_days{2024y / February / 29} + 23h + 59min + 59s + 999ms) == "2024-02-29T23:59:59.999Z");
 }

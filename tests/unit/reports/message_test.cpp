@@ -62,6 +62,16 @@ TEST_CASE("exits carry their run time and backoffs their delay, in seconds") {
   CHECK(m.at("delay_s") == 1.5);
 }
 
+TEST_CASE("numbers are written plainly, never as 4E0") {
+  auto r = crash();
+  r.run_time = std::chrono::milliseconds(4000);
+  r.delay = std::chrono::milliseconds(250);
+  auto text = reports::event_message(r, {"demo", "x"}, 1);
+  CHECK(text.find(R"("run_time_s":4,)") != std::string::npos);
+  CHECK(text.find(R"("delay_s":0.25,)") != std::string::npos);
+  CHECK(text.find('E') == std::string::npos);  // no exponent anywhere: the rest is lower case
+}
+
 TEST_CASE("status events have no stderr") {
   auto r = crash();
   r.to = supervisor::route::status;
@@ -89,8 +99,9 @@ TEST_CASE("a fault carries the task's last stderr lines, made valid UTF-8") {
 }
 
 TEST_CASE("a snapshot is the status document with event, seq and ts") {
-  json::object status{{"supervisor", "demo"}, {"run", "abc"}, {"tasks", json::array{json::object{{"task", "web"}}}}};
-  auto m = json::parse(reports::snapshot_message(status, 7, std::chrono::system_clock::now())).as_object();
+  auto m = json::parse(reports::snapshot_message({"demo", "abc"}, R"([{"task":"web"}])", 7,
+                                                 std::chrono::system_clock::now()))
+               .as_object();
   CHECK(m.at("event") == "snapshot");
   CHECK(m.at("seq") == 7);
   CHECK(m.at("supervisor") == "demo");
