@@ -44,6 +44,7 @@ void read_supervisor(table_reader r, config& c) {
   if (auto l = r.one_of("log_level", {"debug", "info", "warning", "error"}))
     s.log_level = *l == "debug" ? log_level::debug : *l == "warning" ? log_level::warning
                   : *l == "error" ? log_level::error : log_level::info;
+  if (auto t = r.boolean("log_timestamps")) s.log_timestamps = *t;
   if (auto w = r.boolean("watch")) s.watch = *w;
   r.finish();
 }

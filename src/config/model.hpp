@@ -20,6 +20,10 @@ namespace taskmux::config {
 using duration = std::chrono::milliseconds;
 
 enum class restart_policy { always, on_failure, never };
+/// Who gets stop_signal, as systemd's KillMode: `mixed`, the main process (it stops its own
+/// workers, as nginx, gunicorn and PostgreSQL expect); `group`, every process of the instance.
+/// Either way SIGKILL goes to everything left after stop_timeout.
+enum class kill_mode { mixed, group };
 enum class log_format { text, json };
 /// taskmux's own lines, in increasing order: `log_level = L` shows level L and above.
 enum class log_level {
@@ -102,6 +106,7 @@ struct task {
   struct backoff backoff;
   struct start_limit start_limit;
   int stop_signal = 15;
+  enum kill_mode kill_mode = kill_mode::mixed;
   duration stop_timeout{10'000};
   std::vector<std::string> depends_on;
   ready_check ready = ready_started{};
@@ -125,6 +130,7 @@ struct supervisor {
   duration shutdown_timeout{30'000};
   enum log_format log_format = log_format::text;
   enum log_level log_level = log_level::info;  ///< taskmux's own lines below it are not written
+  bool log_timestamps = false;  ///< text format: taskmux's own lines begin with the UTC time
   bool watch = false;  ///< reload when the config file changes
   bool operator==(const supervisor&) const = default;
 };

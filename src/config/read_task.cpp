@@ -179,6 +179,7 @@ task read_task(table_reader& r, const config& c) {
     else if (*sig)
       t.stop_signal = *sig;
   }
+  if (auto m = r.one_of("kill_mode", {"mixed", "group"})) t.kill_mode = *m == "group" ? kill_mode::group : kill_mode::mixed;
   if (auto d = r.positive_duration("stop_timeout")) t.stop_timeout = *d;
   if (auto deps = r.string_array("depends_on", false)) t.depends_on = *deps;
   read_ready(r, t);

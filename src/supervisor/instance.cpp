@@ -21,6 +21,10 @@ constexpr uint64_t fault_output_lines = 20;
 /// A looped run that begins more than this after its planned time is reported as late.
 constexpr milliseconds late_after{50};
 
+/// A main process that exits 0 this soon and leaves processes running has put itself in the
+/// background (nginx without `daemon off;`, `pg_ctl start`): said as such.
+constexpr milliseconds daemon_window{1000};
+
 template <class... F>
 struct overloaded : F... {
   using F::operator()...;
@@ -95,6 +99,9 @@ facts instance::current_facts() {
   f.deps_failed = !blocked_by_.empty();
   f.stop_requested = run_.stop_requested || host_.shutting_down();
   f.has_leftovers = run_.has_leftovers;
+  f.exit_reported = run_.exit_reported;
+  f.daemonized = run_.pid == 0 && run_.has_leftovers && !run_.stop_requested && last_exit_ &&
+                 last_exit_->is_success() && run_.length < daemon_window;
   f.killing = run_.killing;
   f.run_failed = run_.failed;
   f.wants_restart = wants_restart(cfg_.restart, run_.failed);
@@ -218,6 +225,12 @@ void instance::on_main_exit(int wait_status) {
   checks_.reset();
   if (state_ != state::stopping) deadline_->cancel();
   run_.has_leftovers = leftovers_->find(signal_for_found());
+  // kill_mode = "mixed": the main process was asked to stop and is gone; what it left gets the
+  // stop signal now, and SIGKILL when stop_timeout passes.
+  if (state_ == state::stopping && run_.has_leftovers && !run_.killing && !run_.all_signalled) {
+    leftovers_->signal(cfg_.stop_signal);
+    run_.all_signalled = true;
+  }
   handle(event::exited);
 }
 
@@ -229,12 +242,18 @@ void instance::on_leftovers_changed() {
 
 int instance::signal_for_found() const {
   if (state_ != state::stopping) return 0;
-  return run_.killing ? SIGKILL : cfg_.stop_signal;
+  if (run_.killing) return SIGKILL;
+  return run_.all_signalled ? cfg_.stop_signal : 0;
 }
 
 void instance::signal_stop() {
   checks_.reset();  // nothing they could find matters once the run is being stopped
-  leftovers_->signal(cfg_.stop_signal);
+  if (cfg_.kill_mode == config::kill_mode::mixed && run_.pid != 0) {
+    leftovers_->signal_main(cfg_.stop_signal);
+  } else {
+    leftovers_->signal(cfg_.stop_signal);
+    run_.all_signalled = true;
+  }
   deadline_->arm(cfg_.stop_timeout, [this] { handle(event::stop_timeout); });
 }
 
@@ -278,6 +297,7 @@ bool instance::owns(const process::process_view& p) const {
 }
 
 void instance::report(action a) {
+  if (a == action::report_exited) run_.exit_reported = true;
   emit(report_for(a, {cfg_, run_, state_, last_exit_, pending_delay_, blocked_by_, forced_by_}));
 }
 

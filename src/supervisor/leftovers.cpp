@@ -108,6 +108,12 @@ void os_leftovers::signal(int sig) {
   if (tracked_) signal_outside_group(sig);
 }
 
+void os_leftovers::signal_main(int sig) {
+  if (pid_ == 0) return;
+  ::kill(pid_, sig);
+  ::kill(pid_, SIGCONT);
+}
+
 void os_leftovers::kill() {
   process::signal_group(pgid_, SIGKILL);
   for (pid_t p : children_) {

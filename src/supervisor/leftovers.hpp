@@ -36,6 +36,8 @@ class leftovers {
   /// `sig`, then SIGCONT (a stopped process must wake to act on it), to everything of the
   /// run; its group gets it once.
   virtual void signal(int sig) = 0;
+  /// `sig`, then SIGCONT, to the main process alone (kill_mode = "mixed": it stops its own).
+  virtual void signal_main(int sig) = 0;
   /// SIGKILL to everything of the run.
   virtual void kill() = 0;
 };
@@ -54,6 +56,7 @@ class os_leftovers final : public leftovers {
   bool owns(const process::process_view& p) const override;
   bool find(int sig) override;
   void signal(int sig) override;
+  void signal_main(int sig) override;
   void kill() override;
 
  private:

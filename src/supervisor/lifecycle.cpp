@@ -18,8 +18,25 @@ transition ignore(state s) {
   return t;
 }
 
-/// A run is over and nothing of it is left: what next.
+/// `t` without `a`.
+transition without(transition t, action a) {
+  int n = 0;
+  for (auto x : t.actions)
+    if (x != a) t.actions[n++] = x;
+  while (n < transition::max_actions) t.actions[n++] = action::none;
+  return t;
+}
+
+transition decide_after_run(const facts& f);
+
+/// A run is over and nothing of it is left: what next. An exit reported when its leftovers
+/// were found is not reported twice.
 transition after_run(const facts& f) {
+  auto t = decide_after_run(f);
+  return f.exit_reported ? without(t, action::report_exited) : t;
+}
+
+transition decide_after_run(const facts& f) {
   // A run spawned at once drops the deadlines first: the stop_timeout or SIGKILL re-check of the
   // run that just ended must not fire into the new one (arm_backoff and arm_cycle re-arm anyway).
   if (f.stop_requested) return go(state::stopped, {action::cancel_timers, action::report_stopped});
@@ -59,7 +76,12 @@ transition from_up(state s, event e, const facts& f) {
     case event::ready_passed:
       return s == state::running ? go(state::ready, {action::report_ready, action::arm_health_check}) : ignore(s);
     case event::exited:
-      if (f.has_leftovers) return go(state::stopping, {action::signal_stop});
+      // Said at once (a failure is a fault now, not after the cleanup), then the cleanup.
+      if (f.has_leftovers && f.daemonized)
+        return go(state::stopping,
+                  {action::report_exited, action::report_daemonized, action::report_leftovers, action::signal_stop});
+      if (f.has_leftovers)
+        return go(state::stopping, {action::report_exited, action::report_leftovers, action::signal_stop});
       return after_run(f);
     case event::stop: return go(state::stopping, {action::report_stopping, action::signal_stop});
     case event::run_timeout: return go(state::stopping, {action::signal_stop});
@@ -200,6 +222,8 @@ std::string_view to_string(action a) {
     case action::report_killed: return "report_killed";
     case action::report_blocked: return "report_blocked";
     case action::report_forced_kill: return "report_forced_kill";
+    case action::report_leftovers: return "report_leftovers";
+    case action::report_daemonized: return "report_daemonized";
   }
   return "?";
 }

@@ -51,6 +51,8 @@ struct facts {
   bool deps_failed = false;       ///< a depends_on task failed for good (or is blocked)
   bool stop_requested = false;    ///< the stop in progress was asked for: end in `stopped`
   bool has_leftovers = false;     ///< processes of the instance outlived its main process
+  bool exit_reported = false;     ///< the run's exit was reported when its leftovers were found
+  bool daemonized = false;        ///< exited 0 within 1 s, leaving processes: it went to the background
   bool killing = false;           ///< SIGKILL went to the run already (stop_timeout passed)
   bool wants_restart = false;     ///< restart policy says yes for the last exit
   bool run_failed = false;        ///< the last run failed (exit, signal, timeout, health, spawn)
@@ -66,7 +68,7 @@ enum class action {
   arm_ready_check,   ///< start the ready check (timer for "started", probe, or READY=1)
   arm_health_check,  ///< ready: start the periodic health check (when the task has one)
   arm_run_timeout,   ///< looped with `timeout`: arm the run deadline
-  signal_stop,       ///< stop_signal to the process group (and leftovers); arm stop_timeout
+  signal_stop,       ///< stop_signal to the main process (kill_mode mixed) or all of it; arm stop_timeout
   kill_group,        ///< SIGKILL to the process group and leftovers
   arm_backoff,       ///< arm the backoff timer with facts.backoff_delay
   arm_cycle,         ///< arm the next-run timer with facts.until_next_cycle
@@ -75,6 +77,8 @@ enum class action {
   report_stopped, report_cycle_started, report_cycle_succeeded, report_cycle_failed,
   report_health_failed, report_watchdog_expired, report_killed, report_blocked,
   report_forced_kill,  ///< the shutdown's SIGKILL, before stop_timeout had its turn
+  report_leftovers,    ///< the main process exited by itself: what it left is being stopped
+  report_daemonized,   ///< ... and it exited 0 at once: it put itself in the background
 };
 
 struct transition {

@@ -60,8 +60,21 @@ report_line report_for(action a, const report_facts& f) {
                                            format_duration(t.start_limit.interval) +
                                            "; not restarting until `taskmux start " + t.name + "`");
     case action::report_stopping:
+      if (t.kill_mode == config::kill_mode::mixed && r.pid)
+        return line(report_event::stopping, "stopping (" + config::signal_name(t.stop_signal) + " to main process " +
+                                                std::to_string(r.pid) + ")");
       return line(report_event::stopping, "stopping (" + config::signal_name(t.stop_signal) + " to process group " +
                                               std::to_string(r.pgid) + ")");
+    case action::report_leftovers:
+      return line(report_event::stopping, "stopping what it left running (" + config::signal_name(t.stop_signal) +
+                                              " to process group " + std::to_string(r.pgid) +
+                                              " and the processes it started)");
+    case action::report_daemonized:
+      return line(report_event::fault,
+                  "it put itself in the background: exited 0 after " + format_duration(r.length) +
+                      " and left processes running, which taskmux does not supervise. Run the program in the "
+                      "foreground (nginx: `daemon off;`; PostgreSQL: `postgres -D DIR`, not `pg_ctl start`; "
+                      "others: an option such as --nodaemon, --foreground or -f)");
     case action::report_stopped: return line(report_event::stopped, "stopped");
     case action::report_cycle_started:
       return line(report_event::cycle_started,
@@ -79,6 +92,10 @@ report_line report_for(action a, const report_facts& f) {
     case action::report_health_failed: return line(report_event::health_failed, r.failure_reason);
     case action::report_watchdog_expired: return line(report_event::watchdog_expired, r.failure_reason);
     case action::report_killed:
+      if (!r.pid)  // the main process is gone: only what it left is being killed
+        return line(report_event::fault, "what it left running did not stop within " +
+                                             format_duration(t.stop_timeout) + " of " +
+                                             config::signal_name(t.stop_signal) + "; sent SIGKILL to it");
       return line(report_event::fault, "did not stop within " + format_duration(t.stop_timeout) + " of " +
                                            config::signal_name(t.stop_signal) + "; sent SIGKILL to its process group");
     case action::report_blocked:

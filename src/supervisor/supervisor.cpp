@@ -59,6 +59,7 @@ supervisor::supervisor(config::config cfg, options opts)
       shutdown_timer_(loop_),
       orphan_timer_(loop_) {
   format_.format = cfg_.supervisor.log_format;
+  format_.timestamps = cfg_.supervisor.log_timestamps;
   format_.color = opts.color;
   ::signal(SIGPIPE, SIG_IGN);
   process::ignore_fault_signals_from_others();
@@ -580,8 +581,10 @@ supervisor::reload_summary supervisor::reload(config::config next) {
     sum.added.push_back(c.name);
     added.push_back(&add_task(c, tasks_.end()));
   }
-  // The supervisor's own live settings (log_level, report_interval, shutdown_timeout, watch).
+  // The supervisor's own live settings (log_level, log_timestamps, report_interval,
+  // shutdown_timeout, watch).
   cfg_ = std::move(next);
+  format_.timestamps = cfg_.supervisor.log_timestamps;
   for (auto* t : gone) t->retiring = true;
   link_tasks();
   retire(gone);

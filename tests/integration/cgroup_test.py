@@ -65,7 +65,8 @@ class CgroupTest(TaskmuxTest, EscapeTest):
         self.assertNotEqual(os.getsid(escaped[0]), sup.rows("escape")[0]["pid"], "it left the session")
         sup.wait_state("escape", "exited", timeout=10)
         self.assertEqual(escaped_processes(token), [], "the escaped process outlived its task")
-        self.assertIn("escape[0] did not stop within 500ms of SIGTERM", sup.stderr())
+        self.assertIn("escape[0] stopping what it left running (SIGTERM", sup.stderr())
+        self.assertIn("escape[0] what it left running did not stop within 500ms of SIGTERM", sup.stderr())
 
     @unittest.skipUnless(TRACKING, NO_TRACKING)
     def test_an_escaped_process_is_stopped_with_its_task_not_by_the_orphan_sweep(self):

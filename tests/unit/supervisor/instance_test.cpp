@@ -87,6 +87,7 @@ class fake_leftovers final : public leftovers {
     return left;
   }
   void signal(int sig) override { signals.push_back(sig); }
+  void signal_main(int sig) override { main_signals.push_back(sig); }
   void kill() override { signals.push_back(SIGKILL); }
   /// The test's leftover processes are gone now.
   void all_gone() {
@@ -95,7 +96,8 @@ class fake_leftovers final : public leftovers {
   }
 
   bool left = false;         ///< what find() answers
-  std::vector<int> signals;  ///< everything sent, in order
+  std::vector<int> signals;       ///< everything sent to all of the run, in order
+  std::vector<int> main_signals;  ///< everything sent to the main process alone
   std::function<void()> changed_;
   pid_t pid_ = 0;
   std::string mark_;
@@ -262,19 +264,20 @@ TEST_CASE("instance: a stop during a spawn in flight waits for it, then stops wh
   i.handle(event::start);
   REQUIRE(h.spawns_.queue.size() == 1);
   i.request_stop();
-  CHECK(h.leftovers_->signals.empty());  // nothing to signal yet: no pid
+  CHECK(h.leftovers_->main_signals.empty());  // nothing to signal yet: no pid
   CHECK_FALSE(i.is_idle());
   h.spawns_.complete(200);
   // The spawn's news first, then the stop that waited for it.
   CHECK(i.state() == state::stopping);
-  CHECK(h.leftovers_->signals == std::vector<int>{SIGTERM});
+  CHECK(h.leftovers_->main_signals == std::vector<int>{SIGTERM});
   CHECK(h.events() == std::vector{report_event::started, report_event::stopping});
   h.spawns_.exit(200, 0, SIGTERM);
   CHECK(i.state() == state::stopped);
   CHECK(i.is_idle());
   CHECK(h.reports.back().event == report_event::stopped);
   h.advance(milliseconds(20'000));  // no stop_timeout fires into the stopped instance
-  CHECK(h.leftovers_->signals == std::vector<int>{SIGTERM});
+  CHECK(h.leftovers_->main_signals == std::vector<int>{SIGTERM});
+  CHECK(h.leftovers_->signals.empty());
   CHECK(h.spawns_.queue.empty());
 }
 
@@ -299,22 +302,93 @@ TEST_CASE("instance: leftovers that outlive the main process are stopped before 
   instance i(h, t, 0);
   i.handle(event::start);
   h.spawns_.complete(300);
+  h.advance(milliseconds(5000));
   h.leftovers_->left = true;
-  h.spawns_.exit(300, 0);
+  h.spawns_.exit(300, 3);
   CHECK(i.state() == state::stopping);
   CHECK(i.has_processes());
-  CHECK(h.leftovers_->signals == std::vector<int>{SIGTERM});
-  CHECK(h.count(report_event::exited) == 0);  // not until they are gone
+  CHECK(h.leftovers_->signals == std::vector<int>{SIGTERM});  // all of them: the main process is gone
+  // The exit is said at once, as a fault, then the cleanup: nothing reads as if taskmux ended it.
+  REQUIRE(h.events() ==
+          std::vector{report_event::started, report_event::ready, report_event::exited, report_event::stopping});
+  CHECK(h.reports[2].to == route::fault);
+  CHECK(h.reports[2].message == "exited with code 3 after 5s");
+  CHECK(h.reports[3].message == "stopping what it left running (SIGTERM to process group 300 and the processes it started)");
   // They ignore it: SIGKILL once stop_timeout passes, with a fault report.
   h.advance(milliseconds(10'000));
   CHECK(h.leftovers_->signals.back() == SIGKILL);
-  CHECK(h.count(report_event::fault) == 1);
+  CHECK(h.reports.back().event == report_event::fault);
+  CHECK(h.reports.back().message == "what it left running did not stop within 10s of SIGTERM; sent SIGKILL to it");
   h.leftovers_->all_gone();
   CHECK(i.state() == state::backoff);
   CHECK_FALSE(i.has_processes());
-  CHECK(h.count(report_event::exited) == 1);
+  CHECK(h.count(report_event::exited) == 1);  // not twice
   h.advance(milliseconds(2000));
   CHECK(h.spawns_.queue.size() == 1);  // the restart, once nothing of the last run is left
+}
+
+TEST_CASE("instance: a main process that exits 0 at once and leaves processes went to the background") {
+  auto t = task_named("nginx");
+  fake_host h(t);
+  instance i(h, t, 0);
+  i.handle(event::start);
+  h.spawns_.complete(310);
+  h.advance(milliseconds(30));
+  h.leftovers_->left = true;
+  h.spawns_.exit(310, 0);
+  REQUIRE(h.events() ==
+          std::vector{report_event::started, report_event::exited, report_event::fault, report_event::stopping});
+  CHECK(h.reports[2].to == route::fault);
+  CHECK(h.reports[2].message.starts_with("it put itself in the background: exited 0 after 30ms"));
+  CHECK(h.reports[2].message.find("daemon off;") != std::string::npos);
+  // The same exit after a long run is a plain exit with leftovers.
+  h.leftovers_->all_gone();
+  h.advance(milliseconds(2000));
+  REQUIRE(h.spawns_.queue.size() == 1);
+  h.spawns_.complete(311);
+  h.advance(milliseconds(5000));
+  h.leftovers_->left = true;
+  h.spawns_.exit(311, 0);
+  CHECK(h.count(report_event::fault) == 1);
+}
+
+TEST_CASE("instance: kill_mode mixed stops the main process first, then what it left") {
+  auto t = task_named("gunicorn");
+  fake_host h(t);
+  instance i(h, t, 0);
+  i.handle(event::start);
+  h.spawns_.complete(320);
+  i.request_stop();
+  CHECK(h.leftovers_->main_signals == std::vector<int>{SIGTERM});
+  CHECK(h.leftovers_->signals.empty());  // the workers are the main process's to stop
+  CHECK(h.reports.back().message == "stopping (SIGTERM to main process 320)");
+  h.advance(milliseconds(2000));
+  h.leftovers_->left = true;  // a worker it did not wait for
+  h.spawns_.exit(320, 0);
+  CHECK(i.state() == state::stopping);
+  CHECK(h.leftovers_->signals == std::vector<int>{SIGTERM});
+  h.leftovers_->all_gone();
+  CHECK(i.state() == state::stopped);
+  CHECK(h.leftovers_->main_signals == std::vector<int>{SIGTERM});
+  CHECK(h.count(report_event::exited) == 0);
+}
+
+TEST_CASE("instance: kill_mode group sends the stop signal to every process") {
+  auto t = task_named("legacy");
+  t.kill_mode = config::kill_mode::group;
+  fake_host h(t);
+  instance i(h, t, 0);
+  i.handle(event::start);
+  h.spawns_.complete(330);
+  i.request_stop();
+  CHECK(h.leftovers_->signals == std::vector<int>{SIGTERM});
+  CHECK(h.leftovers_->main_signals.empty());
+  CHECK(h.reports.back().message == "stopping (SIGTERM to process group 330)");
+  h.leftovers_->left = true;
+  h.spawns_.exit(330, 0, SIGTERM);
+  h.advance(milliseconds(10'000));
+  CHECK(h.leftovers_->signals.back() == SIGKILL);
+  CHECK(h.leftovers_->main_signals.empty());
 }
 
 TEST_CASE("instance: a health failure during a stop is not reported and changes nothing") {

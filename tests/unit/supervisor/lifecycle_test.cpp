@@ -365,13 +365,23 @@ TEST_CASE(
   f.has_leftovers = true;
   for (auto s : {state::running, state::ready}) {
     CAPTURE(to_string(s));
-    CHECK(describe(next(s, event::exited, f)) == "stopping: signal_stop");
+    // The exit is told at once, then the cleanup of what it left, as such.
+    CHECK(describe(next(s, event::exited, f)) == "stopping: report_exited, report_leftovers, signal_stop");
+    f.daemonized = true;
+    CHECK(describe(next(s, event::exited, f)) ==
+          "stopping: report_exited, report_daemonized, report_leftovers, signal_stop");
+    f.daemonized = false;
   }
   // Already stopping: keep waiting for the group to be gone.
   CHECK(describe(next(state::stopping, event::exited, f)) == "stopping");
   f.has_leftovers = false;
   CHECK(describe(next(state::stopping, event::group_gone, f)) ==
         "backoff: report_exited, report_backoff, arm_backoff");
+  // Once the leftovers are gone the decision is made, without telling the exit twice.
+  f.exit_reported = true;
+  CHECK(describe(next(state::stopping, event::group_gone, f)) == "backoff: report_backoff, arm_backoff");
+  f.wants_restart = false;
+  CHECK(describe(next(state::stopping, event::group_gone, f)) == "exited: cancel_timers");
 }
 
 TEST_CASE("lifecycle: the shutdown's SIGKILL is reported once: not again after stop_timeout's") {

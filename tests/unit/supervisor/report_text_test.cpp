@@ -122,9 +122,26 @@ TEST_CASE("report text: fatal, blocked, killed and stopping name what the config
   auto blocked = report_for(action::report_blocked, {t, r, state::blocked, {}, {}, "db[0] is fatal"});
   CHECK(blocked.to == route::fault);
   CHECK(blocked.message == "blocked: dependency db[0] is fatal; starts once it is ready again");
+  // The main process is gone: only what it left is being stopped, and the words say so.
   auto killed = report_for(action::report_killed, {t, r, state::stopping, {}, {}, {}});
   CHECK(killed.event == report_event::fault);
-  CHECK(killed.message == "did not stop within 10s of SIGTERM; sent SIGKILL to its process group");
+  CHECK(killed.message == "what it left running did not stop within 10s of SIGTERM; sent SIGKILL to it");
+  CHECK(report_for(action::report_stopping, {t, r, state::stopping, {}, {}, {}}).message ==
+        "stopping (SIGTERM to process group 4242)");
+  auto left = report_for(action::report_leftovers, {t, r, state::stopping, {}, {}, {}});
+  CHECK(left.event == report_event::stopping);
+  CHECK(left.message == "stopping what it left running (SIGTERM to process group 4242 and the processes it started)");
+  r.length = milliseconds(40);
+  auto daemon = report_for(action::report_daemonized, {t, r, state::stopping, {}, {}, {}});
+  CHECK(daemon.to == route::fault);
+  CHECK(daemon.message.starts_with("it put itself in the background: exited 0 after 40ms and left processes running"));
+  // The main process is up: kill_mode decides who gets the stop signal.
+  r.pid = 4242;
+  CHECK(report_for(action::report_killed, {t, r, state::stopping, {}, {}, {}}).message ==
+        "did not stop within 10s of SIGTERM; sent SIGKILL to its process group");
+  CHECK(report_for(action::report_stopping, {t, r, state::stopping, {}, {}, {}}).message ==
+        "stopping (SIGTERM to main process 4242)");
+  t.kill_mode = config::kill_mode::group;
   CHECK(report_for(action::report_stopping, {t, r, state::stopping, {}, {}, {}}).message ==
         "stopping (SIGTERM to process group 4242)");
 }
