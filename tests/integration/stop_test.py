@@ -2,10 +2,12 @@
 order, SIGKILL after stop_timeout, and nothing a task started survives, setsid or not."""
 import os
 import signal
+import subprocess
+import sys
 import time
 import unittest
 
-from harness import TaskmuxTest, cgroup2_tracking, probe, proc_state, read_pid
+from harness import TASKMUX, TaskmuxTest, argv, cgroup2_tracking, probe, proc_state, read_pid
 
 
 def alive(pid):
@@ -208,6 +210,63 @@ class StopTest(TaskmuxTest):
         third = self.start(body, no_cgroup=True, dir=first.dir)
         third.wait_state("leaky", ("running", "ready"))
         self.assertNotIn("of a taskmux that was killed", third.stderr(), "a clean exit leaves nothing to stop")
+
+    # A master that stops its own worker on SIGTERM, as nginx, gunicorn and PostgreSQL do.
+    MASTER = (
+        "import os, signal, sys, time\n"
+        "def say(t): os.write(1, (t + '\\n').encode())\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    signal.signal(signal.SIGTERM, lambda *a: (say('worker got SIGTERM'), os._exit(0)))\n"
+        "    signal.signal(signal.SIGUSR1, lambda *a: (say('worker stopped by its master'), os._exit(0)))\n"
+        "    say('worker up')\n"
+        "    while True: time.sleep(1)\n"
+        "def stop(*a):\n"
+        "    say('master got SIGTERM')\n"
+        "    time.sleep(0.3)\n"  # a graceful master lets the worker finish first
+        "    os.kill(pid, signal.SIGUSR1)\n"
+        "    os.waitpid(pid, 0)\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "while True: time.sleep(1)\n")
+
+    def stop_master(self, kill_mode):
+        extra = f'kill_mode = "{kill_mode}"\n' if kill_mode else ""
+        sup = self.start(f'[[task]]\nname = "m"\ncommand = {argv(sys.executable, "-c", self.MASTER)}\n{extra}')
+        sup.wait_stdout("m[0] | worker up")
+        subprocess.run([TASKMUX, "stop", "--socket", str(sup.socket), "m"], check=True, capture_output=True)
+        sup.wait_state("m", "stopped")
+        sup.signal(signal.SIGTERM)
+        self.assertEqual(sup.wait_exit(20), 0)
+        return sup.stdout(), sup.stderr()
+
+    def test_kill_mode_mixed_signals_the_main_process_which_stops_its_own_workers(self):
+        out, err = self.stop_master(None)  # the default
+        self.assertIn("m[0] | master got SIGTERM", out)
+        self.assertIn("m[0] | worker stopped by its master", out)
+        self.assertNotIn("worker got SIGTERM", out)
+        self.assertRegex(err, r"m\[0\] stopping \(SIGTERM to main process \d+\)")
+
+    def test_kill_mode_group_signals_every_process(self):
+        out, err = self.stop_master("group")
+        self.assertIn("m[0] | master got SIGTERM", out)
+        self.assertIn("m[0] | worker got SIGTERM", out)
+        self.assertRegex(err, r"m\[0\] stopping \(SIGTERM to process group \d+\)")
+
+    def test_a_program_that_puts_itself_in_the_background_is_named_and_its_leftovers_stopped(self):
+        pidfile = f"/tmp/taskmux-daemon-{os.getpid()}-{time.monotonic_ns()}"
+        self.addCleanup(lambda: os.path.exists(pidfile) and os.unlink(pidfile))
+        # What `nginx` without `daemon off;` does: fork, the parent exits 0 at once.
+        sup = self.start(f'[[task]]\nname = "d"\ncommand = "sleep 3600 & echo $! > {pidfile}"\nrestart = "never"\n')
+        daemon = sup.wait_for(lambda: read_pid(pidfile), what="the daemon's pid")
+        sup.wait_state("d", "exited", timeout=10)
+        self.assertFalse(alive(daemon))
+        err = sup.stderr()
+        self.assertIn("d[0] it put itself in the background: exited 0 after", err)
+        self.assertIn("daemon off;", err)
+        self.assertIn("d[0] stopping what it left running", err)
+        faults = [b["message"] for _, _, b in sup.messages("_fault_d")]
+        self.assertTrue(any("put itself in the background" in m for m in faults), faults)
 
     def test_tasks_stop_in_reverse_dependency_order(self):
         sup = self.start(f'[[task]]\nname = "db"\ncommand = {probe("sleep", 3600)}\n\n'
