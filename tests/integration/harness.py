@@ -162,19 +162,26 @@ class Supervisor:
     """taskmux run on a config written into a fresh temp dir."""
 
     def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True, dir=None,
-                 pass_fds=(), umask=None, nofile=None, no_cgroup=False):
+                 pass_fds=(), umask=None, nofile=None, no_cgroup=False, config_file=None):
         # `dir`: run in the dir of an earlier Supervisor (same state_dir, e.g. after a crash).
+        # `config_file`: run that file as it is (config_body None), its state_dir the default
+        # .taskmux beside it; cleanup removes the file's directory.
         # `umask`: taskmux's umask at start; `nofile`: its RLIMIT_NOFILE, soft and hard (taskmux
         # raises the soft limit to the hard one, so only a hard limit holds it). `no_cgroup`: a
         # mount namespace of its own with no cgroup2 mounted (tracking falls back to marks);
         # `unshare` execs taskmux, so the process stays taskmux's.
-        self.dir = Path(dir) if dir is not None else Path(tempfile.mkdtemp(prefix="taskmux-test-"))
         self.mark = "TEST_MARK=" + uuid.uuid4().hex
-        self.socket = self.dir / "state" / "control.sock"
-        head = supervisor_table or 'name = "test"\nshutdown_timeout = "20s"'
+        if config_file is not None:
+            self.config = Path(config_file)
+            self.dir = self.config.parent
+            self.socket = self.dir / ".taskmux" / "control.sock"
+        else:
+            self.dir = Path(dir) if dir is not None else Path(tempfile.mkdtemp(prefix="taskmux-test-"))
+            self.socket = self.dir / "state" / "control.sock"
+            head = supervisor_table or 'name = "test"\nshutdown_timeout = "20s"'
+            self.config = self.dir / "config.toml"
+            self.config.write_text(f'[supervisor]\nstate_dir = "state"\n{head}\n\n{config_body}')
         # Every task inherits the marker, so leftovers can be found by it.
-        self.config = self.dir / "config.toml"
-        self.config.write_text(f'[supervisor]\nstate_dir = "state"\n{head}\n\n{config_body}')
         full_env = dict(os.environ)
         full_env[self.mark.split("=")[0]] = self.mark.split("=")[1]
         full_env.update(env or {})
