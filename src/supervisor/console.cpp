@@ -5,7 +5,7 @@
 namespace taskmux::supervisor {
 
 void console_sink::on_event(const event_record& r) {
-  if (r.event == report_event::backoff) return;  // the "exited" line already says when it restarts
+  if (!r.console) return;
   // What the task itself said (STATUS=, SUCCESS=) is labeled as such.
   std::string said;
   if (r.event == report_event::progress) said = "status: ";

@@ -61,6 +61,7 @@ struct event_record {
   std::vector<std::string> output;  ///< faults: the last lines the instance wrote to stderr
   std::optional<std::chrono::milliseconds> run_time;  ///< exits and cycles: how long the run lasted
   std::optional<std::chrono::milliseconds> delay;     ///< backoff: until the next start
+  bool console = true;  ///< false: the log line of an earlier report said it already
 };
 
 class event_sink {

@@ -297,7 +297,7 @@ bool instance::owns(const process::process_view& p) const {
 }
 
 void instance::report(action a) {
-  if (a == action::report_exited) run_.exit_reported = true;
+  if (a == action::report_leftovers) run_.exit_reported = true;  // with the exit, before the cleanup
   emit(report_for(a, {cfg_, run_, state_, last_exit_, pending_delay_, blocked_by_, forced_by_}));
 }
 
@@ -316,6 +316,7 @@ void instance::emit(const report_line& l) {
   r.message = l.message;
   r.run_time = l.run_time;
   r.delay = l.delay;
+  r.console = l.console;
   // Only this run's words: older runs' lines are in the ring too.
   if (l.to == route::fault)
     r.output = output_.last_err_lines(std::min(fault_output_lines, output_.err_lines() - run_.err_lines_before));

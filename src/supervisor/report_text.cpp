@@ -53,6 +53,9 @@ report_line report_for(action a, const report_facts& f) {
     case action::report_backoff: {
       auto l = line(report_event::backoff, "restarting in " + format_duration(f.delay));
       l.delay = f.delay;
+      // The log's "exited" line says when it restarts, unless it was written before the
+      // cleanup of what the run left, when that was not decided yet.
+      l.console = r.exit_reported;
       return l;
     }
     case action::report_fatal:

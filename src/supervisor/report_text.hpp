@@ -31,6 +31,7 @@ struct report_line {
   std::string message;
   std::optional<std::chrono::milliseconds> run_time;  ///< ends of runs: how long it lasted
   std::optional<std::chrono::milliseconds> delay;     ///< restarts: how long they wait
+  bool console = true;  ///< false: taskmux's log has it in an earlier line (the queues get it)
 };
 
 /// The report of `a`, one of the report_* actions.

@@ -32,7 +32,7 @@ struct run {
   bool needed_kill = false;     ///< the shutdown had to SIGKILL something of it
   bool has_leftovers = false;   ///< the main process exited, something it started did not
   bool all_signalled = false;   ///< every process of the run got stop_signal (not only the main one)
-  bool exit_reported = false;   ///< its exit was reported before what it left behind was stopped
+  bool exit_reported = false;   ///< its exit was reported when what it left was found, before the cleanup
   uint64_t err_lines_before = 0;  ///< stderr lines of the instance before this run
 };
 

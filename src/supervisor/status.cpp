@@ -41,7 +41,8 @@ void row(logs::json_writer& w, const instance& i, std::chrono::system_clock::tim
   } else {
     w.key("last_exit").null();
   }
-  if (const auto& text = i.status_text()) w.key("status").text(*text);
+  // A run's STATUS= text is of that run: a stopped or exited instance has none, as in systemd.
+  if (const auto& text = i.status_text(); text && up) w.key("status").text(*text);
   else w.key("status").null();
   if (auto next = i.next_run()) w.key("next_run").timestamp(*next);
   else w.key("next_run").null();

@@ -103,6 +103,9 @@ class ReadyTest(NotifyTest):
         sup.wait_for(lambda: self.status_of(sup, "odd") == want, what="the STATUS text, escaped")
         raw = subprocess.run([TASKMUX, "status", "--json", "--socket", str(sup.socket)], capture_output=True, check=True).stdout
         self.assertEqual(json.loads(raw.decode("utf-8", errors="strict"))["tasks"][0]["status"], want)
+        # The text is of the run: once it is stopped, it has none (as systemd's StatusText).
+        subprocess.run([TASKMUX, "stop", "--socket", str(sup.socket), "odd"], capture_output=True, check=True)
+        self.assertIsNone(sup.rows("odd")[0]["status"])
 
     def test_taskmux_notify_from_a_shell_task(self):
         go = self.go_file()

@@ -323,6 +323,9 @@ TEST_CASE("instance: leftovers that outlive the main process are stopped before 
   CHECK(i.state() == state::backoff);
   CHECK_FALSE(i.has_processes());
   CHECK(h.count(report_event::exited) == 1);  // not twice
+  // The early "exited" line could not say when it restarts: the backoff line does, in the log too.
+  REQUIRE(h.reports.back().event == report_event::backoff);
+  CHECK(h.reports.back().console);
   h.advance(milliseconds(2000));
   CHECK(h.spawns_.queue.size() == 1);  // the restart, once nothing of the last run is left
 }
@@ -475,4 +478,19 @@ TEST_CASE("instance: the shutdown's kill during a spawn waits for it, then kills
   CHECK(h.reports.back().message ==
         "did not stop before the shutdown ended (shutdown_timeout (30s) passed; its stop_timeout is 10s); sent "
         "SIGKILL to its process group");
+}
+
+TEST_CASE("instance: the log's exit line says when it restarts, so its backoff report stays off the log") {
+  auto t = task_named("crashy");
+  fake_host h(t);
+  instance i(h, t, 0);
+  i.handle(event::start);
+  h.spawns_.complete(340);
+  h.advance(milliseconds(5000));
+  h.spawns_.exit(340, 1);
+  REQUIRE(h.reports.size() >= 2);
+  CHECK(h.reports[h.reports.size() - 2].event == report_event::exited);
+  CHECK(h.reports[h.reports.size() - 2].message.find("; restarting in ") != std::string::npos);
+  CHECK(h.reports.back().event == report_event::backoff);
+  CHECK_FALSE(h.reports.back().console);
 }
