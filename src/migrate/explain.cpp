@@ -24,9 +24,9 @@ bool is_zero(std::string_view v) {
 /// stdout_logfile / stderr_logfile.
 explanation log_file(std::string_view stream, std::string_view value, std::string_view task) {
   auto v = lower(value);
-  std::string own = "taskmux forwards the task's " + std::string(stream) + " to its own " +
-                    std::string(stream) + ", each line prefixed \"" + std::string(task) +
-                    "[0] | \", and keeps the last lines for `taskmux logs " + std::string(task) + "`";
+  std::string own = "taskmux forwards the task's " + std::string(stream) + " to its own, each line "
+                    "prefixed \"" + std::string(task) + "[0] | \" (the last lines: `taskmux logs " +
+                    std::string(task) + "`)";
   bool to_stdout = v == "/dev/stdout" || v == "/dev/fd/1" || v == "/proc/self/fd/1";
   bool to_stderr = v == "/dev/stderr" || v == "/dev/fd/2" || v == "/proc/self/fd/2";
   if (to_stdout || to_stderr)
@@ -39,8 +39,8 @@ explanation log_file(std::string_view stream, std::string_view value, std::strin
             " (to discard it, redirect it in the command: sh -c 'exec PROGRAM >/dev/null')"};
   if (v == "syslog") return {"supervisord sent it to syslog; " + own};
   return {"supervisord wrote it to this file; " + own +
-          ", and writes no file (to keep one, let the program write it, or collect taskmux's output "
-          "with `docker logs` or journald)"};
+          "; no file is written (to keep one, let the program write it, or collect taskmux's "
+          "output with `docker logs` or journald)"};
 }
 
 }  // namespace
@@ -60,13 +60,16 @@ explanation explain_program_key(const program& p, const setting& s, std::string_
     return {is_true(v) ? "taskmux starts every task it has" : "supervisord left it stopped until "
             "`supervisorctl start`; taskmux starts every task it has, so the task is commented out",
             !is_true(v)};
-  if (k == "exitcodes")
-    return {p.autorestart == autorestart::unexpected
-                ? "supervisord restarted the program after an exit with another code; taskmux's "
-                  "restart = \"on-failure\" restarts after any non-zero exit and not after exit 0 "
-                  "(to change that, wrap the command: sh -c 'PROGRAM; s=$?; [ $s -eq 2 ] && exit 0; exit $s')"
-                : "only labelled exits as expected or not; taskmux counts exit 0 as a success",
-            !(p.exitcodes.size() == 1 && p.exitcodes[0] == 0)};
+  if (k == "exitcodes") {
+    bool only_zero = p.exitcodes.size() == 1 && p.exitcodes[0] == 0;
+    if (only_zero || p.autorestart != autorestart::unexpected)
+      return {only_zero ? "taskmux too counts exit 0, and only exit 0, as a success"
+                        : "only labelled exits as expected or not; taskmux counts exit 0 as a success",
+              false};
+    return {"supervisord restarted the program after an exit with another code; taskmux's "
+            "restart = \"on-failure\" restarts after any non-zero exit and not after exit 0 (to "
+            "change that, wrap the command: sh -c 'PROGRAM; s=$?; [ $s -eq 2 ] && exit 0; exit $s')"};
+  }
   if (k == "stopasgroup")
     return {"the stop signal goes to the main process only (kill_mode = \"mixed\", the default); "
             "what it leaves gets the signal once it is gone",

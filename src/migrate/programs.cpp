@@ -335,17 +335,33 @@ std::map<std::string, std::pair<std::string, long>> read_groups(const ini_docume
   return member_of;
 }
 
+/// [supervisord] environment. supervisord (4.2, 4.3) expands it twice: once as every key of
+/// the section, once more with host_node_name; a literal % is written %%%% there.
 key_values read_global_environment(const ini_document& doc, const host_facts& host,
                                    std::vector<ini_note>& errors) {
   auto* s = doc.find("supervisord");
   if (!s) return {};
-  names n{{{"host_node_name", text_piece(host.node_name)}}, {}, nullptr};
   reader r(doc, *s, host, errors);
-  auto env = r.expanded("environment", n);
-  if (!env) return {};
-  auto pairs = key_value_pairs(*env);
+  auto once = r.expanded("environment", names{});
+  if (!once) return {};
+  auto* written = r.raw("environment");
+  names second{{{"host_node_name", text_piece(host.node_name)}}, {}, nullptr};
+  pieces twice;
+  for (auto& p : *once) {
+    if (p.what != piece::kind::text) {
+      twice.push_back(p);
+      continue;
+    }
+    auto more = expand_percent(p.text, [&](std::string_view name) { return look_up(second, written->where, name); });
+    if (auto* err = std::get_if<std::string>(&more)) {
+      r.error(written->where, "environment: " + *err + " (supervisord expands this value twice: write %%%% for a %)");
+      return {};
+    }
+    append(twice, std::get<pieces>(more));
+  }
+  auto pairs = key_value_pairs(twice);
   if (auto* err = std::get_if<std::string>(&pairs)) {
-    r.error(r.raw("environment")->where, "environment: " + *err);
+    r.error(written->where, "environment: " + *err);
     return {};
   }
   return std::get<key_values>(pairs);

@@ -45,10 +45,13 @@ void encode(char32_t cp, std::string& out) {
   }
 }
 
-/// Python's shlex.shlex(posix=True) read_token/get_token, without punctuation_chars.
+/// Python's shlex.shlex read_token/get_token, without punctuation_chars: POSIX mode as
+/// shlex.split uses it, or the default (non-POSIX) mode, where quotes stay in the token and end
+/// it, and there are no escapes.
 class lexer {
  public:
-  lexer(units input, bool whitespace_split) : in_(std::move(input)), split_(whitespace_split) {}
+  lexer(units input, bool posix, bool whitespace_split)
+      : in_(std::move(input)), posix_(posix), split_(whitespace_split) {}
 
   /// The next token; nothing at the end.
   std::optional<units> next() {
@@ -65,13 +68,14 @@ class lexer {
   static bool is_whitespace(char32_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
   static bool is_quote(char32_t c) { return c == '\'' || c == '"'; }
   bool is_comment(char32_t c) const { return !split_ && c == '#'; }
-  /// Python's posix wordchars, plus what dict_of_key_value_pairs adds: '/.+-():'.
-  static bool is_word(const unit& u) {
+  /// Python's wordchars (POSIX mode adds Latin-1 letters), plus what dict_of_key_value_pairs
+  /// adds: '/.+-():'.
+  bool is_word(const unit& u) const {
     char32_t c = u.cp;
     if (u.ref >= 0) return true;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
       return true;
-    if (c >= 0xC0 && c <= 0xFF && c != 0xD7 && c != 0xF7) return true;  // ß, à..ÿ, À..Þ
+    if (posix_ && c >= 0xC0 && c <= 0xFF && c != 0xD7 && c != 0xF7) return true;  // ß, à..ÿ, À..Þ
     return c == '/' || c == '.' || c == '+' || c == '-' || c == '(' || c == ')' || c == ':';
   }
 
@@ -84,6 +88,7 @@ class lexer {
 
   units in_;
   size_t pos_ = 0;
+  bool posix_;
   bool split_;
   bool at_end_ = false;
   std::optional<unit> pushback_;
@@ -105,13 +110,14 @@ std::optional<units> lexer::read_token() {
         if (!token.empty() || quoted) break;
       } else if (u.ref < 0 && is_comment(c)) {
         skip_line();
-      } else if (u.ref < 0 && c == '\\') {
+      } else if (posix_ && u.ref < 0 && c == '\\') {
         escaped_state = 'a';
         state = '\\';
       } else if (is_word(u)) {
         token = {u};
         state = 'a';
       } else if (u.ref < 0 && is_quote(c)) {
+        if (!posix_) token = {u};
         state = c;
       } else if (split_) {
         token = {u};
@@ -126,8 +132,13 @@ std::optional<units> lexer::read_token() {
         error = "No closing quotation";
         return std::nullopt;
       }
+      if (u.ref < 0 && c == state && !posix_) {
+        token.push_back(u);
+        state = ' ';
+        break;
+      }
       if (u.ref < 0 && c == state) state = 'a';
-      else if (u.ref < 0 && c == '\\' && state == '"') {
+      else if (posix_ && u.ref < 0 && c == '\\' && state == '"') {
         escaped_state = state;
         state = '\\';
       } else {
@@ -150,15 +161,16 @@ std::optional<units> lexer::read_token() {
         state = ' ';
         if (!token.empty() || quoted) break;
       } else if (u.ref < 0 && is_comment(c)) {
-        skip_line();
+        skip_line();  // outside POSIX mode, the word goes on after the comment's line
+        if (!posix_) continue;
         state = ' ';
         if (!token.empty() || quoted) break;
-      } else if (u.ref < 0 && is_quote(c)) {
+      } else if (posix_ && u.ref < 0 && is_quote(c)) {
         state = c;
-      } else if (u.ref < 0 && c == '\\') {
+      } else if (posix_ && u.ref < 0 && c == '\\') {
         escaped_state = 'a';
         state = '\\';
-      } else if (is_word(u) || split_) {
+      } else if (is_word(u) || (u.ref < 0 && is_quote(c)) || split_) {
         token.push_back(u);
       } else {
         pushback_ = u;
@@ -168,7 +180,7 @@ std::optional<units> lexer::read_token() {
     }
   }
   if (state == no_char) at_end_ = true;
-  if (token.empty() && !quoted) return std::nullopt;
+  if (token.empty() && (!quoted || !posix_)) return std::nullopt;
   return token;
 }
 
@@ -203,13 +215,28 @@ pieces to_pieces(const units& token, const std::vector<piece>& refs) {
 }
 
 /// Every token of `value`, or Python's error message.
-std::variant<std::vector<pieces>, std::string> tokens(const pieces& value, bool split) {
+std::variant<std::vector<pieces>, std::string> tokens(const pieces& value, bool posix) {
   std::vector<piece> refs;
-  lexer lex(to_units(value, refs), split);
+  lexer lex(to_units(value, refs), posix, posix);
   std::vector<pieces> out;
   while (auto t = lex.next()) out.push_back(to_pieces(*t, refs));
   if (!lex.error.empty()) return lex.error;
   return out;
+}
+
+/// Python's value.strip('\'"'): every quote character at either end goes.
+pieces strip_quotes(pieces value) {
+  auto is_quote_char = [](char c) { return c == '\'' || c == '"'; };
+  if (!value.empty() && value.front().what == piece::kind::text) {
+    auto& t = value.front().text;
+    t.erase(0, std::min(t.size(), t.find_first_not_of("'\"")));
+  }
+  if (!value.empty() && value.back().what == piece::kind::text) {
+    auto& t = value.back().text;
+    while (!t.empty() && is_quote_char(t.back())) t.pop_back();
+  }
+  std::erase_if(value, [](const piece& p) { return p.what == piece::kind::text && p.text.empty(); });
+  return value;
 }
 
 }  // namespace
@@ -219,7 +246,7 @@ std::variant<std::vector<pieces>, std::string> shlex_split(const pieces& value) 
 }
 
 std::variant<key_values, std::string> key_value_pairs(const pieces& value) {
-  auto t = tokens(value, false);
+  auto t = tokens(value, false);  // supervisord (up to 4.3) uses shlex's default, non-POSIX mode
   if (auto* err = std::get_if<std::string>(&t)) return *err;
   auto& words = std::get<std::vector<pieces>>(t);
   key_values out;
@@ -229,13 +256,14 @@ std::variant<key_values, std::string> key_value_pairs(const pieces& value) {
     if (!is_literal(words[i]) || words[i].empty())
       return std::string("the name of an environment variable must be written out, not expanded");
     auto key = literal_text(words[i]);
+    auto value = strip_quotes(words[i + 2]);
     bool replaced = false;
     for (auto& [k, v] : out)
       if (k == key) {
-        v = words[i + 2];
+        v = value;
         replaced = true;
       }
-    if (!replaced) out.emplace_back(key, words[i + 2]);
+    if (!replaced) out.emplace_back(key, value);
   }
   return out;
 }

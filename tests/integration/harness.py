@@ -162,19 +162,21 @@ class Supervisor:
     """taskmux run on a config written into a fresh temp dir."""
 
     def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True, dir=None,
-                 pass_fds=(), umask=None, nofile=None, no_cgroup=False):
+                 pass_fds=(), umask=None, nofile=None, no_cgroup=False, whole_file=False):
         # `dir`: run in the dir of an earlier Supervisor (same state_dir, e.g. after a crash).
         # `umask`: taskmux's umask at start; `nofile`: its RLIMIT_NOFILE, soft and hard (taskmux
         # raises the soft limit to the hard one, so only a hard limit holds it). `no_cgroup`: a
         # mount namespace of its own with no cgroup2 mounted (tracking falls back to marks);
-        # `unshare` execs taskmux, so the process stays taskmux's.
+        # `unshare` execs taskmux, so the process stays taskmux's. `whole_file`: config_body is the
+        # whole config.toml, written as it is (its [supervisor] table sets state_dir = "state").
         self.dir = Path(dir) if dir is not None else Path(tempfile.mkdtemp(prefix="taskmux-test-"))
         self.mark = "TEST_MARK=" + uuid.uuid4().hex
         self.socket = self.dir / "state" / "control.sock"
         head = supervisor_table or 'name = "test"\nshutdown_timeout = "20s"'
         # Every task inherits the marker, so leftovers can be found by it.
         self.config = self.dir / "config.toml"
-        self.config.write_text(f'[supervisor]\nstate_dir = "state"\n{head}\n\n{config_body}')
+        self.config.write_text(config_body if whole_file else
+                               f'[supervisor]\nstate_dir = "state"\n{head}\n\n{config_body}')
         full_env = dict(os.environ)
         full_env[self.mark.split("=")[0]] = self.mark.split("=")[1]
         full_env.update(env or {})

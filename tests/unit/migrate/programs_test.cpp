@@ -201,3 +201,12 @@ TEST_CASE("programs: what supervisord refuses is an error naming the line") {
         "2: [group:g] programs: names unknown program or fcgi-program \"missing\"");
   CHECK(error_of("[supervisord]\nenvironment = A=1,B\n[program:a]\ncommand = x\n").starts_with("2: [supervisord] environment:"));
 }
+
+TEST_CASE("programs: [supervisord] environment is expanded twice, as supervisord 4.2 and 4.3 do") {
+  auto conf = read("[supervisord]\nenvironment = P=\"100%%%%\",H=\"%%(host_node_name)s\"\n"
+                   "[program:a]\ncommand = x\n");
+  CHECK(env_text(conf.programs[0], "P") == "100%");
+  CHECK(env_text(conf.programs[0], "H") == "box");
+  CHECK(error_of("[supervisord]\nenvironment = P=\"50%%\"\n[program:a]\ncommand = x\n")
+            .starts_with("2: [supervisord] environment:"));
+}

@@ -1,5 +1,6 @@
 // Python's shlex as supervisord uses it: shlex.split for `command` and the KEY="val",KEY2=val
-// parser of `environment`. The expectations are what Python 3.11 returns for the same input.
+// parser of `environment` (supervisord 4.2/4.3: non-POSIX shlex, quotes stripped from values).
+// The expectations are what Python 3.11 and supervisord 4.2.5 return for the same input.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -101,4 +102,17 @@ TEST_CASE("shlex: environment values stop at a character that is no word charact
 
 TEST_CASE("shlex: '#' starts a comment in environment values, as in Python's shlex") {
   CHECK(pairs("A=1,B=2#,C=3\n,D=4") == kv{{"A", "1"}, {"B", "2"}, {"D", "4"}});
+  CHECK(pairs("A=1#c\nmore,B=2") == kv{{"A", "1more"}, {"B", "2"}});  // the word goes on
+}
+
+TEST_CASE("shlex: environment values lose every quote at either end, as supervisord strips them") {
+  CHECK(pairs(R"(Q='say "hi"')") == kv{{"Q", "say \"hi"}});
+  CHECK(pairs(R"(A='"x"')") == kv{{"A", "x"}});
+  CHECK(pairs(R"(A="")") == kv{{"A", ""}});
+}
+
+TEST_CASE("shlex: a closing quote ends the value; what follows is the separator") {
+  CHECK(pairs(R"(A="a"b)") == kv{{"A", "a"}});
+  CHECK(pairs(R"(A=x"y z")") == kv{{"A", "x\"y"}});
+  CHECK(pairs(R"(A="é",B=é)") == kv{{"A", "é"}, {"B", "é"}});
 }
