@@ -475,6 +475,36 @@ priority = 999
         self.stop(sup)
 
 
+class InvalidInputTest(ImportTest):
+    """What cannot be read is exit 2 with FILE:LINE on stderr, and nothing on stdout."""
+
+    def import_fails(self, conf):
+        r = subprocess.run([TASKMUX, "import", str(conf)], capture_output=True, text=True, timeout=30)
+        self.assertEqual((r.returncode, r.stdout), (2, ""), r.stderr)
+        return r.stderr
+
+    def test_a_missing_file(self):
+        conf = self.work / "missing.conf"
+        self.assertEqual(self.import_fails(conf), f"{conf}: unable to read: No such file or directory\n")
+
+    def test_a_line_that_is_no_key_and_no_section(self):
+        conf = self.work / "supervisord.conf"
+        conf.write_text("[supervisord]\nnodaemon = true\nthis is not ini\n")
+        self.assertTrue(self.import_fails(conf).startswith(f"{conf}:3: "))
+
+    def test_a_value_supervisord_refuses_in_an_included_file(self):
+        (self.work / "conf.d").mkdir()
+        (self.work / "conf.d" / "web.conf").write_text("[program:web]\ncommand = /bin/app\nautostart = maybe\n")
+        conf = self.work / "supervisord.conf"
+        conf.write_text("[supervisord]\n[include]\nfiles = conf.d/*.conf\n")
+        self.assertEqual(self.import_fails(conf),
+                         f"{self.work}/conf.d/web.conf:3: [program:web] autostart: not a valid boolean value: \"maybe\"\n")
+
+    def test_no_file_given(self):
+        r = subprocess.run([TASKMUX, "import"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+
+
 @unittest.skipUnless(ServerOptions, "Debian's supervisor package is not installed")
 class SupervisordAgreesTest(ImportTest):
     """The same files read by supervisord's own parser: every process taskmux runs has the
