@@ -12,7 +12,8 @@ namespace taskmux::cli {
 namespace {
 
 exit_code report(const std::vector<migrate::ini_note>& errors) {
-  for (auto& e : errors) std::cerr << e.to_string() << "\n";
+  for (auto& e : errors)
+    std::cerr << e.to_string() << "\n";
   return exit_code::usage;
 }
 
@@ -25,11 +26,14 @@ exit_code import(const std::string& file) {
   auto result = migrate::to_toml(std::get<migrate::supervisord_conf>(conf));
   std::cout << result.toml << std::flush;
   std::cerr << "taskmux import: " << result.tasks << " task(s) written";
-  if (result.commented_out) std::cerr << ", " << result.commented_out << " program(s) left as comments";
+  if (result.commented_out)
+    std::cerr << ", " << result.commented_out << " program(s) left as comments";
   std::cerr << "\n";
   if (!result.summary.empty()) {
-    std::cerr << "taskmux import: settings taskmux does not keep as they were (see the comments):\n";
-    for (auto& line : result.summary) std::cerr << "  " << line << "\n";
+    std::cerr
+        << "taskmux import: settings taskmux does not keep as they were (see the comments):\n";
+    for (auto& line : result.summary)
+      std::cerr << "  " << line << "\n";
   }
   return std::cout ? exit_code::success : exit_code::failure;
 }
@@ -38,7 +42,8 @@ exit_code import(const std::string& file) {
 
 command_body add_import(CLI::App& app) {
   auto file = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("import", "Print the config.toml equivalent to a supervisord.conf");
+  auto* cmd =
+      app.add_subcommand("import", "Print the config.toml equivalent to a supervisord.conf");
   cmd->add_option("file", *file, "supervisord.conf to convert")->required();
   return [file] { return import(*file); };
 }

@@ -24,7 +24,9 @@ std::string source::here() const {
   return fs::absolute(fs::path(file)).lexically_normal().parent_path().string();
 }
 
-std::string ini_note::to_string() const { return where.to_string() + ": " + message; }
+std::string ini_note::to_string() const {
+  return where.to_string() + ": " + message;
+}
 
 const ini_value* ini_section::find(std::string_view key) const {
   for (auto& [k, v] : entries)
@@ -57,11 +59,15 @@ namespace {
 
 constexpr size_t none = std::numeric_limits<size_t>::max();
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 std::string_view strip(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -69,8 +75,7 @@ bool is_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
     int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    if (extra < 0 || (extra == 1 && c < 0xC2) || (extra > 0 && i + extra >= s.size()))
-      return false;
+    if (extra < 0 || (extra == 1 && c < 0xC2) || (extra > 0 && i + extra >= s.size())) return false;
     for (int k = 1; k <= extra; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
     i += 1 + extra;
@@ -150,8 +155,10 @@ struct open_value {
 void close_value(open_value& v) {
   if (!v.section || v.key.empty()) return;
   std::string text;
-  for (size_t i = 0; i < v.lines.size(); ++i) text += (i ? "\n" : "") + v.lines[i];
-  while (!text.empty() && is_space(text.back())) text.pop_back();
+  for (size_t i = 0; i < v.lines.size(); ++i)
+    text += (i ? "\n" : "") + v.lines[i];
+  while (!text.empty() && is_space(text.back()))
+    text.pop_back();
   for (auto& [k, value] : v.section->entries)
     if (k == v.key) value.text = text;
   v.key.clear();
@@ -160,8 +167,7 @@ void close_value(open_value& v) {
 
 }  // namespace
 
-std::vector<ini_note> parse_ini(std::string_view text, const std::string& file,
-                                ini_document& doc) {
+std::vector<ini_note> parse_ini(std::string_view text, const std::string& file, ini_document& doc) {
   std::vector<ini_note> errors;
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a BOM some editors write
   open_value value;
@@ -184,7 +190,8 @@ std::vector<ini_note> parse_ini(std::string_view text, const std::string& file,
       continue;
     }
     size_t indent = 0;
-    while (indent < line.size() && is_space(line[indent])) ++indent;
+    while (indent < line.size() && is_space(line[indent]))
+      ++indent;
     if (!value.key.empty() && indent > value.indent) {
       value.lines.emplace_back(content);
       continue;
@@ -200,7 +207,8 @@ std::vector<ini_note> parse_ini(std::string_view text, const std::string& file,
       return errors;  // configparser gives up on the file here
     }
     size_t delim = content.find_first_of("=:");
-    auto key = delim == std::string_view::npos ? std::string_view{} : strip(content.substr(0, delim));
+    auto key =
+        delim == std::string_view::npos ? std::string_view{} : strip(content.substr(0, delim));
     if (key.empty()) {
       errors.push_back({here, "expected `key = value`, `key: value` or `[section]`, not \"" +
                                   std::string(content) + "\""});
@@ -209,9 +217,12 @@ std::vector<ini_note> parse_ini(std::string_view text, const std::string& file,
     value.key = lower(key);
     value.lines = {std::string(strip(content.substr(delim + 1)))};
     auto& entries = value.section->entries;
-    auto it = std::find_if(entries.begin(), entries.end(), [&](auto& e) { return e.first == value.key; });
-    if (it == entries.end()) entries.push_back({value.key, {"", here}});
-    else it->second.where = here;
+    auto it =
+        std::find_if(entries.begin(), entries.end(), [&](auto& e) { return e.first == value.key; });
+    if (it == entries.end())
+      entries.push_back({value.key, {"", here}});
+    else
+      it->second.where = here;
   }
   close_value(value);
   return errors;
@@ -264,7 +275,8 @@ std::variant<std::vector<std::string>, ini_note> include_patterns(const ini_docu
     return ini_note{files->where, "files: " + *err + " (names here: here, host_node_name, ENV_X)"};
   std::istringstream words(literal_text(std::get<pieces>(expanded)));
   std::vector<std::string> out;
-  for (std::string w; words >> w;) out.push_back(w);
+  for (std::string w; words >> w;)
+    out.push_back(w);
   return out;
 }
 
@@ -275,15 +287,18 @@ void merge(ini_document& doc, const ini_document& file) {
     for (auto& [key, value] : from.entries) {
       auto it = std::find_if(into.entries.begin(), into.entries.end(),
                              [&](auto& e) { return e.first == key; });
-      if (it == into.entries.end()) into.entries.push_back({key, value});
-      else it->second = value;
+      if (it == into.entries.end())
+        into.entries.push_back({key, value});
+      else
+        it->second = value;
     }
   };
   set(doc.defaults, file.defaults);
   for (auto& section : file.sections) {
     if (section.name == "include") {
-      doc.notes.push_back({section.where, "[include] in an included file: supervisord does not "
-                                          "read it, so its files are not converted"});
+      doc.notes.push_back({section.where,
+                           "[include] in an included file: supervisord does not "
+                           "read it, so its files are not converted"});
       continue;
     }
     set(section_named(doc, section.name, section.where), section);
@@ -292,8 +307,8 @@ void merge(ini_document& doc, const ini_document& file) {
 
 }  // namespace
 
-std::variant<ini_document, std::vector<ini_note>> read_supervisord_conf(
-    const std::string& file, const host_facts& host) {
+std::variant<ini_document, std::vector<ini_note>> read_supervisord_conf(const std::string& file,
+                                                                        const host_facts& host) {
   ini_document doc;
   std::string error;
   auto text = read_file(file, error);

@@ -31,8 +31,8 @@ struct ini_value {
 };
 
 struct ini_section {
-  std::string name;  ///< as in the header, e.g. "program:web"
-  source where;      ///< the header that opened it first
+  std::string name;                                        ///< as in the header, e.g. "program:web"
+  source where;                                            ///< the header that opened it first
   std::vector<std::pair<std::string, ini_value>> entries;  ///< lower-cased keys, first-set order
 
   const ini_value* find(std::string_view key) const;
@@ -70,13 +70,12 @@ host_facts this_host();
 
 /// Parses the text of one file into `doc` as RawConfigParser.read does: a section seen before
 /// gets more keys, a key set again is replaced. Returns every line that cannot be read.
-std::vector<ini_note> parse_ini(std::string_view text, const std::string& file,
-                                ini_document& doc);
+std::vector<ini_note> parse_ini(std::string_view text, const std::string& file, ini_document& doc);
 
 /// Reads `file` and the files its [include] names (globs relative to `file`'s directory,
 /// sorted per pattern), as supervisord does: an [include] inside an included file is not
 /// followed (noted in `notes`). Errors name FILE:LINE.
-std::variant<ini_document, std::vector<ini_note>> read_supervisord_conf(
-    const std::string& file, const host_facts& host);
+std::variant<ini_document, std::vector<ini_note>> read_supervisord_conf(const std::string& file,
+                                                                        const host_facts& host);
 
 }  // namespace taskmux::migrate

@@ -19,11 +19,14 @@ struct conversion {
   }
 };
 
-bool is_integer_type(char c) { return c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X' || c == 'o'; }
+bool is_integer_type(char c) {
+  return c == 'd' || c == 'i' || c == 'u' || c == 'x' || c == 'X' || c == 'o';
+}
 
 size_t code_points(std::string_view s) {
   size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  for (unsigned char c : s)
+    n += (c & 0xC0) != 0x80;
   return n;
 }
 
@@ -84,8 +87,10 @@ std::optional<std::string> apply(const conversion& c, const binding& b, pieces& 
   }
   if (!c.is_plain())
     return "%(" + c.name + ")" + c.flags + c.width + (c.precision.empty() ? "" : ".") +
-           c.precision + "s: a value taken from the environment at run time cannot be padded "
-           "or cut; write %(" + c.name + ")s";
+           c.precision +
+           "s: a value taken from the environment at run time cannot be padded "
+           "or cut; write %(" +
+           c.name + ")s";
   append(out, text);
   return std::nullopt;
 }
@@ -96,15 +101,18 @@ std::variant<conversion, std::string> parse(std::string_view text, size_t& i) {
   size_t j = i + 2;
   for (int depth = 1; depth > 0; ++j) {  // Python allows balanced parentheses in the name
     if (j >= text.size()) return std::string("incomplete format key");
-    if (text[j] == '(') ++depth;
-    else if (text[j] == ')') --depth;
+    if (text[j] == '(')
+      ++depth;
+    else if (text[j] == ')')
+      --depth;
   }
   c.name = std::string(text.substr(i + 2, j - i - 3));
   while (j < text.size() && std::string_view("-+ #0").find(text[j]) != std::string_view::npos)
     c.flags += text[j++];
   auto digits = [&](std::string& into) -> bool {
     if (j < text.size() && text[j] == '*') return false;
-    while (j < text.size() && text[j] >= '0' && text[j] <= '9') into += text[j++];
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9')
+      into += text[j++];
     return into.size() <= 3;
   };
   if (!digits(c.width)) return std::string("* wants int, or a width too large");
@@ -113,7 +121,8 @@ std::variant<conversion, std::string> parse(std::string_view text, size_t& i) {
     if (!digits(c.precision)) return std::string("* wants int, or a precision too large");
     if (c.precision.empty()) c.precision = "0";
   }
-  while (j < text.size() && (text[j] == 'h' || text[j] == 'l' || text[j] == 'L')) ++j;
+  while (j < text.size() && (text[j] == 'h' || text[j] == 'l' || text[j] == 'L'))
+    ++j;
   if (j >= text.size()) return std::string("incomplete format");
   c.type = text[j];
   if (c.type != 's' && c.type != '%' && !is_integer_type(c.type)) {

@@ -15,9 +15,9 @@ struct piece {
     process_num,  ///< %(process_num)...: TASK_INSTANCE + `offset`, printed with `format`
   };
   kind what = kind::text;
-  std::string text;    ///< text: the text; env: the variable's name; process_num: printf
-                       ///< conversion such as "%02d", empty for the plain number
-  long offset = 0;     ///< process_num: numprocs_start
+  std::string text;  ///< text: the text; env: the variable's name; process_num: printf
+                     ///< conversion such as "%02d", empty for the plain number
+  long offset = 0;   ///< process_num: numprocs_start
 
   bool operator==(const piece&) const = default;
 };
@@ -27,14 +27,18 @@ using pieces = std::vector<piece>;
 /// Appends literal text, merged into a text piece that ends `to`.
 inline void append_text(pieces& to, std::string_view text) {
   if (text.empty()) return;
-  if (!to.empty() && to.back().what == piece::kind::text) to.back().text += text;
-  else to.push_back({piece::kind::text, std::string(text)});
+  if (!to.empty() && to.back().what == piece::kind::text)
+    to.back().text += text;
+  else
+    to.push_back({piece::kind::text, std::string(text)});
 }
 
 inline void append(pieces& to, const pieces& more) {
   for (auto& p : more) {
-    if (p.what == piece::kind::text) append_text(to, p.text);
-    else to.push_back(p);
+    if (p.what == piece::kind::text)
+      append_text(to, p.text);
+    else
+      to.push_back(p);
   }
 }
 

@@ -25,10 +25,10 @@ struct setting {
 };
 
 struct program {
-  std::string kind;   ///< "program", "fcgi-program" or "eventlistener"
-  std::string name;   ///< the name after the colon, as supervisord takes it
-  std::string group;  ///< the [group:x] that lists it; empty when none
-  source where;       ///< its section header
+  std::string kind;             ///< "program", "fcgi-program" or "eventlistener"
+  std::string name;             ///< the name after the colon, as supervisord takes it
+  std::string group;            ///< the [group:x] that lists it; empty when none
+  source where;                 ///< its section header
   std::vector<pieces> command;  ///< argv, split as supervisord splits it (shlex)
   std::optional<pieces> directory;
   std::optional<std::string> user;

@@ -80,7 +80,8 @@ class lexer {
   }
 
   void skip_line() {
-    while (pos_ < in_.size() && !(in_[pos_].ref < 0 && in_[pos_].cp == '\n')) ++pos_;
+    while (pos_ < in_.size() && !(in_[pos_].ref < 0 && in_[pos_].cp == '\n'))
+      ++pos_;
     if (pos_ < in_.size()) ++pos_;
   }
 
@@ -137,7 +138,8 @@ std::optional<units> lexer::read_token() {
         state = ' ';
         break;
       }
-      if (u.ref < 0 && c == state) state = 'a';
+      if (u.ref < 0 && c == state)
+        state = 'a';
       else if (posix_ && u.ref < 0 && c == '\\' && state == '"') {
         escaped_state = state;
         state = '\\';
@@ -219,7 +221,8 @@ std::variant<std::vector<pieces>, std::string> tokens(const pieces& value, bool 
   std::vector<piece> refs;
   lexer lex(to_units(value, refs), posix, posix);
   std::vector<pieces> out;
-  while (auto t = lex.next()) out.push_back(to_pieces(*t, refs));
+  while (auto t = lex.next())
+    out.push_back(to_pieces(*t, refs));
   if (!lex.error.empty()) return lex.error;
   return out;
 }
@@ -233,9 +236,11 @@ pieces strip_quotes(pieces value) {
   }
   if (!value.empty() && value.back().what == piece::kind::text) {
     auto& t = value.back().text;
-    while (!t.empty() && is_quote_char(t.back())) t.pop_back();
+    while (!t.empty() && is_quote_char(t.back()))
+      t.pop_back();
   }
-  std::erase_if(value, [](const piece& p) { return p.what == piece::kind::text && p.text.empty(); });
+  std::erase_if(value,
+                [](const piece& p) { return p.what == piece::kind::text && p.text.empty(); });
   return value;
 }
 

@@ -1,9 +1,9 @@
 #include "migrate/toml_text.hpp"
 
+#include <toml++/toml.h>
 #include <cstdio>
 #include <sstream>
 #include <utility>
-#include <toml++/toml.h>
 
 namespace taskmux::migrate {
 namespace {
@@ -19,7 +19,7 @@ std::string escape_literal_dollars(const segments& parts) {
     for (size_t i = 0; i < text.size(); ++i) {
       out += text[i];
       if (is_reference || text[i] != '$') continue;
-      char next = i + 1 < text.size() ? text[i + 1]
+      char next = i + 1 < text.size()                                   ? text[i + 1]
                   : s + 1 < parts.size() && !parts[s + 1].first.empty() ? parts[s + 1].first[0]
                                                                         : '\0';
       if (next == '$' || next == '{') out += '$';
@@ -40,15 +40,17 @@ bool is_shell_safe(std::string_view text) {
 
 std::string single_quoted(std::string_view text) {
   std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
 /// The shell expression of the process number: TASK_INSTANCE plus numprocs_start, formatted.
 std::string process_number_word(const piece& p) {
-  std::string number = p.offset == 0   ? "\"$TASK_INSTANCE\""
-                       : p.offset > 0 ? "\"$((TASK_INSTANCE + " + std::to_string(p.offset) + "))\""
-                                      : "\"$((TASK_INSTANCE - " + std::to_string(-p.offset) + "))\"";
+  std::string number = p.offset == 0 ? "\"$TASK_INSTANCE\""
+                       : p.offset > 0
+                           ? "\"$((TASK_INSTANCE + " + std::to_string(p.offset) + "))\""
+                           : "\"$((TASK_INSTANCE - " + std::to_string(-p.offset) + "))\"";
   if (p.text.empty()) return number;
   return "\"$(printf " + single_quoted(p.text) + " " + number + ")\"";
 }
@@ -72,15 +74,18 @@ std::string toml_key(std::string_view key) {
 
 std::string toml_array(const std::vector<std::string>& items) {
   std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + toml_string(items[i]);
+  for (size_t i = 0; i < items.size(); ++i)
+    out += (i ? ", " : "") + toml_string(items[i]);
   return out + "]";
 }
 
 std::string load_time_text(const pieces& value) {
   segments parts;
   for (auto& p : value) {
-    if (p.what == piece::kind::env) parts.emplace_back("${" + p.text + "}", true);
-    else parts.emplace_back(p.text, false);
+    if (p.what == piece::kind::env)
+      parts.emplace_back("${" + p.text + "}", true);
+    else
+      parts.emplace_back(p.text, false);
   }
   return escape_literal_dollars(parts);
 }
@@ -94,9 +99,15 @@ std::string shell_word(const pieces& value) {
   std::string out;
   for (auto& p : value) {
     switch (p.what) {
-      case piece::kind::text: out += is_shell_safe(p.text) ? p.text : single_quoted(p.text); break;
-      case piece::kind::env: out += "\"$" + p.text + "\""; break;
-      case piece::kind::process_num: out += process_number_word(p); break;
+      case piece::kind::text:
+        out += is_shell_safe(p.text) ? p.text : single_quoted(p.text);
+        break;
+      case piece::kind::env:
+        out += "\"$" + p.text + "\"";
+        break;
+      case piece::kind::process_num:
+        out += process_number_word(p);
+        break;
     }
   }
   return out;
@@ -105,8 +116,10 @@ std::string shell_word(const pieces& value) {
 std::string printable(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
     else if (c < 0x20 || c == 0x7f) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "\\x%02x", c);
@@ -132,6 +145,23 @@ std::string comment_lines(std::string_view text, std::string_view indent) {
     first_word = false;
   }
   return out + line + "\n";
+}
+
+std::string key_line(const std::string& toml, const std::string& from) {
+  auto shown = printable(from);
+  if (shown.size() <= 60 && toml.size() + shown.size() <= 96) return toml + "  # " + shown + "\n";
+  return comment_lines(from) + toml + "\n";
+}
+
+std::string commented(const std::string& block) {
+  std::string out;
+  size_t begin = 0;
+  while (begin < block.size()) {
+    size_t end = block.find('\n', begin);
+    out += "# " + block.substr(begin, end - begin) + "\n";
+    begin = end + 1;
+  }
+  return out;
 }
 
 }  // namespace taskmux::migrate

@@ -40,4 +40,10 @@ std::string comment_lines(std::string_view text, std::string_view indent = "");
 /// `text` on one line with its control characters escaped, for use inside a comment.
 std::string printable(std::string_view text);
 
+/// A line of TOML with where it came from as a trailing comment, or above it when that is long.
+std::string key_line(const std::string& toml, const std::string& from);
+
+/// Every line of `block` commented out with "# ".
+std::string commented(const std::string& block);
+
 }  // namespace taskmux::migrate

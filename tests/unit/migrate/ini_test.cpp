@@ -20,7 +20,8 @@ ini_document parsed(std::string_view text) {
   ini_document doc;
   auto errors = parse_ini(text, "/etc/supervisord.conf", doc);
   std::string shown;
-  for (auto& e : errors) shown += e.to_string() + "\n";
+  for (auto& e : errors)
+    shown += e.to_string() + "\n";
   REQUIRE_MESSAGE(errors.empty(), shown);
   return doc;
 }
@@ -66,8 +67,9 @@ struct temp_dir {
 }  // namespace
 
 TEST_CASE("ini: sections, keys with = or :, spaces around, keys lower-cased") {
-  auto doc = parsed("[supervisord]\nnodaemon=true\n\n[program:web]\nCommand : /bin/app --x=1\n"
-                    "user =  www-data  \n");
+  auto doc = parsed(
+      "[supervisord]\nnodaemon=true\n\n[program:web]\nCommand : /bin/app --x=1\n"
+      "user =  www-data  \n");
   REQUIRE(doc.sections.size() == 2);
   CHECK(doc.sections[1].name == "program:web");
   CHECK(value(doc, "program:web", "command") == "/bin/app --x=1");
@@ -88,8 +90,9 @@ TEST_CASE("ini: full-line comments with ; or #, indented or not") {
 }
 
 TEST_CASE("ini: inline comments start at ; or # after whitespace only") {
-  auto doc = parsed("[x]\na = 1 ; comment\nb = 1;not\nc = x #comment\nd = x#not\n"
-                    "e = /usr/sbin/nginx -g 'daemon off;'\nf = bash -c 'foo ; bar'\n");
+  auto doc = parsed(
+      "[x]\na = 1 ; comment\nb = 1;not\nc = x #comment\nd = x#not\n"
+      "e = /usr/sbin/nginx -g 'daemon off;'\nf = bash -c 'foo ; bar'\n");
   CHECK(value(doc, "x", "a") == "1");
   CHECK(value(doc, "x", "b") == "1;not");
   CHECK(value(doc, "x", "c") == "x");
@@ -134,8 +137,9 @@ TEST_CASE("ini: a section seen again gets more keys, and a key set again is repl
 }
 
 TEST_CASE("ini: [DEFAULT] keys are the fallback of every section") {
-  auto doc = parsed("[DEFAULT]\nautorestart = true\n[program:a]\ncommand = x\n"
-                    "[program:b]\nautorestart = false\n");
+  auto doc = parsed(
+      "[DEFAULT]\nautorestart = true\n[program:a]\ncommand = x\n"
+      "[program:b]\nautorestart = false\n");
   CHECK(doc.sections.size() == 2);
   CHECK(value(doc, "program:a", "autorestart") == "true");
   CHECK(value(doc, "program:b", "autorestart") == "false");
@@ -159,7 +163,8 @@ TEST_CASE("ini: errors name the file and the line") {
   CHECK(e[1].where.line == 4);
   e = errors_of("[x]\na = \xff\xfe\n");
   REQUIRE(e.size() == 1);
-  CHECK(e[0].to_string() == "/etc/supervisord.conf:2: not valid UTF-8 (supervisord reads its files as UTF-8)");
+  CHECK(e[0].to_string() ==
+        "/etc/supervisord.conf:2: not valid UTF-8 (supervisord reads its files as UTF-8)");
 }
 
 TEST_CASE("ini: a file that cannot be read is an error naming it") {
@@ -169,7 +174,8 @@ TEST_CASE("ini: a file that cannot be read is an error naming it") {
         "/nonexistent/supervisord.conf: unable to read: No such file or directory");
 }
 
-TEST_CASE("ini: [include] reads the files its globs match, relative to the including file, sorted") {
+TEST_CASE(
+    "ini: [include] reads the files its globs match, relative to the including file, sorted") {
   temp_dir dir;
   auto main = dir.write("supervisord.conf",
                         "[supervisord]\n[include]\nfiles = conf.d/*.conf %(here)s/extra.ini "
@@ -184,15 +190,18 @@ TEST_CASE("ini: [include] reads the files its globs match, relative to the inclu
   REQUIRE(std::holds_alternative<ini_document>(r));
   auto& doc = std::get<ini_document>(r);
   std::vector<std::string> names;
-  for (auto& s : doc.sections) names.push_back(s.name);
+  for (auto& s : doc.sections)
+    names.push_back(s.name);
   // conf.d/*.conf sorted (a, b, b1 — not the hidden one), then extra.ini, then b1 again.
   CHECK(names == std::vector<std::string>{"supervisord", "include", "program:a", "program:b",
                                           "program:b1", "program:extra"});
   CHECK(value(doc, "supervisord", "loglevel") == "debug");
-  CHECK(doc.find("program:b1")->find("command")->where.file == (dir.path / "conf.d/b1.conf").string());
+  CHECK(doc.find("program:b1")->find("command")->where.file ==
+        (dir.path / "conf.d/b1.conf").string());
   CHECK(doc.find("program:b1")->find("command")->where.here() == (dir.path / "conf.d").string());
   REQUIRE(doc.notes.size() == 1);
-  CHECK(doc.notes[0].message == "no file matches \"" + (dir.path / "missing/*.conf").string() + "\"");
+  CHECK(doc.notes[0].message ==
+        "no file matches \"" + (dir.path / "missing/*.conf").string() + "\"");
   CHECK(doc.notes[0].where.line == 3);
 }
 
@@ -217,7 +226,8 @@ TEST_CASE("ini: errors in an included file name that file and line") {
   dir.write("bad.conf", "[program:a]\ncommand = a\noops\n");
   auto r = read_supervisord_conf(main, fake_host());
   REQUIRE(std::holds_alternative<std::vector<ini_note>>(r));
-  CHECK(std::get<std::vector<ini_note>>(r)[0].where.to_string() == (dir.path / "bad.conf").string() + ":3");
+  CHECK(std::get<std::vector<ini_note>>(r)[0].where.to_string() ==
+        (dir.path / "bad.conf").string() + ":3");
 }
 
 TEST_CASE("ini: [include] without files, or with a name it cannot expand, is an error") {

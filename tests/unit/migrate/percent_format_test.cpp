@@ -19,7 +19,8 @@ std::optional<binding> names(std::string_view name) {
   if (name == "numprocs") return 3L;
   if (name == "process_num") return process_number{5};
   if (name == "ENV_HOME") return pieces{{piece::kind::env, "HOME"}};
-  if (name == "ENV_BOTH") return pieces{{piece::kind::text, "<"}, {piece::kind::env, "HOME"}, {piece::kind::text, ">"}};
+  if (name == "ENV_BOTH")
+    return pieces{{piece::kind::text, "<"}, {piece::kind::env, "HOME"}, {piece::kind::text, ">"}};
   return std::nullopt;
 }
 
@@ -81,8 +82,8 @@ TEST_CASE("percent: the process number stays a reference, with its printf format
 TEST_CASE("percent: an environment variable stays a reference, also inside another value") {
   CHECK(expanded("%(ENV_HOME)s/data") ==
         pieces{{piece::kind::env, "HOME"}, {piece::kind::text, "/data"}});
-  CHECK(expanded("x%(ENV_BOTH)sy") == pieces{{piece::kind::text, "x<"}, {piece::kind::env, "HOME"},
-                                             {piece::kind::text, ">y"}});
+  CHECK(expanded("x%(ENV_BOTH)sy") ==
+        pieces{{piece::kind::text, "x<"}, {piece::kind::env, "HOME"}, {piece::kind::text, ">y"}});
 }
 
 TEST_CASE("percent: what Python refuses, or taskmux cannot do, is an error that says why") {

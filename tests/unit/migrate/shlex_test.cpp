@@ -15,9 +15,11 @@ using namespace taskmux::migrate;
 
 std::vector<std::string> split(std::string_view text) {
   auto r = shlex_split(text_piece(text));
-  REQUIRE_MESSAGE(std::holds_alternative<std::vector<pieces>>(r), "error: " << std::get<std::string>(r));
+  REQUIRE_MESSAGE(std::holds_alternative<std::vector<pieces>>(r),
+                  "error: " << std::get<std::string>(r));
   std::vector<std::string> out;
-  for (auto& word : std::get<std::vector<pieces>>(r)) out.push_back(literal_text(word));
+  for (auto& word : std::get<std::vector<pieces>>(r))
+    out.push_back(literal_text(word));
   return out;
 }
 
@@ -31,7 +33,8 @@ std::vector<std::pair<std::string, std::string>> pairs(std::string_view text) {
   auto r = key_value_pairs(text_piece(text));
   REQUIRE_MESSAGE(std::holds_alternative<key_values>(r), "error: " << std::get<std::string>(r));
   std::vector<std::pair<std::string, std::string>> out;
-  for (auto& [k, v] : std::get<key_values>(r)) out.emplace_back(k, literal_text(v));
+  for (auto& [k, v] : std::get<key_values>(r))
+    out.emplace_back(k, literal_text(v));
   return out;
 }
 
@@ -41,7 +44,8 @@ using kv = std::vector<std::pair<std::string, std::string>>;
 }  // namespace
 
 TEST_CASE("shlex: split on whitespace, quotes group, the shell's characters are plain text") {
-  CHECK(split("/usr/sbin/nginx -g 'daemon off;'") == strings{"/usr/sbin/nginx", "-g", "daemon off;"});
+  CHECK(split("/usr/sbin/nginx -g 'daemon off;'") ==
+        strings{"/usr/sbin/nginx", "-g", "daemon off;"});
   CHECK(split("a  \t b\nc") == strings{"a", "b", "c"});
   CHECK(split("echo $HOME > out | x && y # not a comment") ==
         strings{"echo", "$HOME", ">", "out", "|", "x", "&&", "y", "#", "not", "a", "comment"});
@@ -67,7 +71,8 @@ TEST_CASE("shlex: non-ASCII text is kept as it is") {
 }
 
 TEST_CASE("shlex: a run-time reference is part of the word it stands in") {
-  pieces value{{piece::kind::text, "--id="}, {piece::kind::process_num, "%02d", 0},
+  pieces value{{piece::kind::text, "--id="},
+               {piece::kind::process_num, "%02d", 0},
                {piece::kind::text, " 'x y'"}};
   auto r = shlex_split(value);
   REQUIRE(std::holds_alternative<std::vector<pieces>>(r));
@@ -80,7 +85,8 @@ TEST_CASE("shlex: a run-time reference is part of the word it stands in") {
 TEST_CASE("shlex: environment pairs with quotes and commas") {
   CHECK(pairs(R"(A="x,y",B='it"s',C=plain)") == kv{{"A", "x,y"}, {"B", "it\"s"}, {"C", "plain"}});
   CHECK(pairs("KEY1=\"value1\",KEY2=\"value2\"") == kv{{"KEY1", "value1"}, {"KEY2", "value2"}});
-  CHECK(pairs("PATH=/usr/bin:/bin,URL=(a)+b.c-d") == kv{{"PATH", "/usr/bin:/bin"}, {"URL", "(a)+b.c-d"}});
+  CHECK(pairs("PATH=/usr/bin:/bin,URL=(a)+b.c-d") ==
+        kv{{"PATH", "/usr/bin:/bin"}, {"URL", "(a)+b.c-d"}});
   CHECK(pairs("").empty());
 }
 

@@ -55,7 +55,8 @@ converted convert(std::string_view ini_text) {
   auto result = to_toml(std::get<supervisord_conf>(conf));
   auto loaded = cfg::load_string(result.toml, "/srv/app/config.toml", load_env);
   std::string problems;
-  for (auto& d : loaded.problems) problems += cfg::format(d) + "\n";
+  for (auto& d : loaded.problems)
+    problems += cfg::format(d) + "\n";
   REQUIRE_MESSAGE(loaded.value, problems << "--- converted ---\n" << result.toml);
   return {result, *loaded.value};
 }
@@ -65,7 +66,8 @@ using strings = std::vector<std::string>;
 }  // namespace
 
 TEST_CASE("to_toml: [program:x] is a [[task]] named x; other names are converted and said so") {
-  auto c = convert("[supervisord]\n[program:web]\ncommand = /bin/app\n[program:wörker@2]\ncommand = /bin/w\n");
+  auto c = convert(
+      "[supervisord]\n[program:web]\ncommand = /bin/app\n[program:wörker@2]\ncommand = /bin/w\n");
   CHECK(c.config.tasks.size() == 2);
   CHECK(c.task("web").cmd.argv == strings{"/bin/app"});
   CHECK(c.task("w_rker_2").cmd.argv == strings{"/bin/w"});
@@ -96,9 +98,11 @@ TEST_CASE("to_toml: %(ENV_X)s becomes ${X}, read when taskmux loads the file") {
   CHECK(c.task("web").cmd.argv == strings{"/bin/app", "--home", "/home/app/data", "--tz=UTC"});
 }
 
-TEST_CASE("to_toml: numprocs is instances; %(process_num)s becomes $TASK_INSTANCE in a shell command") {
-  auto c = convert("[program:worker]\ncommand = /bin/w --id %(process_num)s --port 80%(process_num)02d\n"
-                   "process_name = %(program_name)s_%(process_num)02d\nnumprocs = 3\n");
+TEST_CASE(
+    "to_toml: numprocs is instances; %(process_num)s becomes $TASK_INSTANCE in a shell command") {
+  auto c = convert(
+      "[program:worker]\ncommand = /bin/w --id %(process_num)s --port 80%(process_num)02d\n"
+      "process_name = %(program_name)s_%(process_num)02d\nnumprocs = 3\n");
   auto& t = c.task("worker");
   CHECK(t.instances == 3);
   CHECK(t.cmd.is_shell);
@@ -107,17 +111,20 @@ TEST_CASE("to_toml: numprocs is instances; %(process_num)s becomes $TASK_INSTANC
 }
 
 TEST_CASE("to_toml: numprocs_start shifts the number: $((TASK_INSTANCE + N))") {
-  auto c = convert("[program:worker]\ncommand = /bin/w %(process_num)s\nprocess_name = w%(process_num)s\n"
-                   "numprocs = 2\nnumprocs_start = 5\n");
+  auto c = convert(
+      "[program:worker]\ncommand = /bin/w %(process_num)s\nprocess_name = w%(process_num)s\n"
+      "numprocs = 2\nnumprocs_start = 5\n");
   CHECK(c.task("worker").cmd.argv[2] == "exec /bin/w \"$((TASK_INSTANCE + 5))\"");
   CHECK(c.says("numprocs_start = 5:"));
 }
 
 TEST_CASE("to_toml: the process number in environment and directory is set by the shell command") {
-  auto c = convert("[program:w]\ncommand = /bin/w $x\nprocess_name = w%(process_num)s\nnumprocs = 2\n"
-                   "directory = /srv/w%(process_num)s\nenvironment = ID=%(process_num)s,PLAIN=1\n");
+  auto c = convert(
+      "[program:w]\ncommand = /bin/w $x\nprocess_name = w%(process_num)s\nnumprocs = 2\n"
+      "directory = /srv/w%(process_num)s\nenvironment = ID=%(process_num)s,PLAIN=1\n");
   auto& t = c.task("w");
-  CHECK(t.cmd.argv[2] == "cd /srv/w\"$TASK_INSTANCE\" && export ID=\"$TASK_INSTANCE\"; exec /bin/w '$x'");
+  CHECK(t.cmd.argv[2] ==
+        "cd /srv/w\"$TASK_INSTANCE\" && export ID=\"$TASK_INSTANCE\"; exec /bin/w '$x'");
   CHECK(t.env == std::map<std::string, std::string>{{"PLAIN", "1"}});
   CHECK(t.workdir == "/srv/app");  // taskmux's default: the config file's directory
 }
@@ -134,7 +141,8 @@ TEST_CASE("to_toml: a relative directory is said to be read from another place")
   CHECK(c.summary_has("[program:web] directory"));
 }
 
-TEST_CASE("to_toml: environment (quotes, commas, $, %%) is env; [supervisord]'s applies to every task") {
+TEST_CASE(
+    "to_toml: environment (quotes, commas, $, %%) is env; [supervisord]'s applies to every task") {
   auto c = convert(R"([supervisord]
 environment = GLOBAL="g",SHARED="global"
 [program:web]
@@ -144,16 +152,22 @@ environment = A="x,y",B='it"s',C="$NOT ${EXPANDED}",D="50%%",SHARED="own",E="%(E
 [program:other]
 command = /bin/other
 )");
-  CHECK(c.task("web").env == std::map<std::string, std::string>{
-                                 {"GLOBAL", "g"}, {"SHARED", "own"}, {"A", "x,y"}, {"B", "it\"s"},
-                                 {"C", "$NOT ${EXPANDED}"}, {"D", "50%"}, {"E", "/home/app/x"},
-                                 {"F", "é\\tz"}});
-  CHECK(c.task("other").env == std::map<std::string, std::string>{{"GLOBAL", "g"}, {"SHARED", "global"}});
+  CHECK(c.task("web").env == std::map<std::string, std::string>{{"GLOBAL", "g"},
+                                                                {"SHARED", "own"},
+                                                                {"A", "x,y"},
+                                                                {"B", "it\"s"},
+                                                                {"C", "$NOT ${EXPANDED}"},
+                                                                {"D", "50%"},
+                                                                {"E", "/home/app/x"},
+                                                                {"F", "é\\tz"}});
+  CHECK(c.task("other").env ==
+        std::map<std::string, std::string>{{"GLOBAL", "g"}, {"SHARED", "global"}});
 }
 
 TEST_CASE("to_toml: autorestart true/false/unexpected is restart always/never/on-failure") {
-  auto c = convert("[program:a]\ncommand=x\nautorestart=true\n[program:b]\ncommand=x\nautorestart=false\n"
-                   "[program:c]\ncommand=x\nautorestart=unexpected\n[program:d]\ncommand=x\n");
+  auto c = convert(
+      "[program:a]\ncommand=x\nautorestart=true\n[program:b]\ncommand=x\nautorestart=false\n"
+      "[program:c]\ncommand=x\nautorestart=unexpected\n[program:d]\ncommand=x\n");
   CHECK(c.task("a").restart == cfg::restart_policy::always);
   CHECK(c.task("b").restart == cfg::restart_policy::never);
   CHECK(c.task("c").restart == cfg::restart_policy::on_failure);
@@ -168,8 +182,9 @@ TEST_CASE("to_toml: exitcodes other than 0 are a comment: taskmux counts exit 0 
 }
 
 TEST_CASE("to_toml: startsecs and startretries are a start_limit of as many quick failures") {
-  auto c = convert("[program:a]\ncommand=x\nstartretries=3\n[program:b]\ncommand=x\nstartsecs=10\n"
-                   "startretries=0\n[program:c]\ncommand=x\nstartsecs=0\n[program:d]\ncommand=x\n");
+  auto c = convert(
+      "[program:a]\ncommand=x\nstartretries=3\n[program:b]\ncommand=x\nstartsecs=10\n"
+      "startretries=0\n[program:c]\ncommand=x\nstartsecs=0\n[program:d]\ncommand=x\n");
   CHECK(c.task("a").start_limit.burst == 4);
   CHECK(c.task("a").start_limit.interval == 6s);  // 4 x 1 s + 0.1+0.2+0.4 s backoff (+20%), + 1 s
   CHECK(c.task("b").start_limit.burst == 1);
@@ -179,10 +194,12 @@ TEST_CASE("to_toml: startsecs and startretries are a start_limit of as many quic
   CHECK(c.task("d").start_limit == cfg::start_limit{});
 }
 
-TEST_CASE("to_toml: stopsignal, stopwaitsecs, stopasgroup are stop_signal, stop_timeout, kill_mode") {
-  auto c = convert("[program:a]\ncommand=x\nstopsignal=QUIT\nstopwaitsecs=30\nstopasgroup=true\n"
-                   "[program:b]\ncommand=x\nstopsignal=STOP\nstopwaitsecs=0\nkillasgroup=true\n"
-                   "[program:c]\ncommand=x\nstopsignal=40\n");
+TEST_CASE(
+    "to_toml: stopsignal, stopwaitsecs, stopasgroup are stop_signal, stop_timeout, kill_mode") {
+  auto c = convert(
+      "[program:a]\ncommand=x\nstopsignal=QUIT\nstopwaitsecs=30\nstopasgroup=true\n"
+      "[program:b]\ncommand=x\nstopsignal=STOP\nstopwaitsecs=0\nkillasgroup=true\n"
+      "[program:c]\ncommand=x\nstopsignal=40\n");
   CHECK(c.task("a").stop_signal == SIGQUIT);
   CHECK(c.task("a").stop_timeout == 30s);
   CHECK(c.task("a").kill_mode == cfg::kill_mode::group);
@@ -194,9 +211,10 @@ TEST_CASE("to_toml: stopsignal, stopwaitsecs, stopasgroup are stop_signal, stop_
 }
 
 TEST_CASE("to_toml: priority tiers: each program depends on the programs of the next lower tier") {
-  auto c = convert("[program:db]\ncommand=x\npriority=1\n[program:cache]\ncommand=x\npriority=1\n"
-                   "[program:app]\ncommand=x\npriority=10\n[program:web]\ncommand=x\n"
-                   "[program:web2]\ncommand=x\npriority=999\n");
+  auto c = convert(
+      "[program:db]\ncommand=x\npriority=1\n[program:cache]\ncommand=x\npriority=1\n"
+      "[program:app]\ncommand=x\npriority=10\n[program:web]\ncommand=x\n"
+      "[program:web2]\ncommand=x\npriority=999\n");
   CHECK(c.task("db").depends_on.empty());
   CHECK(c.task("cache").depends_on.empty());
   CHECK(c.task("app").depends_on == strings{"db", "cache"});
@@ -211,7 +229,9 @@ TEST_CASE("to_toml: programs of equal priority depend on nothing") {
 }
 
 TEST_CASE("to_toml: autostart = false leaves the program as a commented-out task") {
-  auto c = convert("[program:a]\ncommand=x\n[program:manual]\ncommand=/bin/manual\nautostart=false\npriority=1\n");
+  auto c = convert(
+      "[program:a]\ncommand=x\n[program:manual]\ncommand=/bin/"
+      "manual\nautostart=false\npriority=1\n");
   CHECK(c.config.tasks.size() == 1);
   CHECK(c.says("# name = \"manual\""));
   CHECK(c.result.commented_out == 1);
@@ -220,21 +240,24 @@ TEST_CASE("to_toml: autostart = false leaves the program as a commented-out task
 }
 
 TEST_CASE("to_toml: log files, redirect_stderr and other keys without a taskmux key are comments") {
-  auto c = convert("[program:web]\ncommand=x\nredirect_stderr=true\nstdout_logfile=/var/log/web.log\n"
-                   "stdout_logfile_maxbytes=1MB\nstderr_logfile=/dev/stderr\numask=002\nserverurl=AUTO\n"
-                   "stdout_events_enabled=true\nstdout_syslog=true\nstdout_capture_maxbytes=1MB\n"
-                   "process_name=%(program_name)s\nkillasgroup=false\ntypo=1\n");
+  auto c = convert(
+      "[program:web]\ncommand=x\nredirect_stderr=true\nstdout_logfile=/var/log/web.log\n"
+      "stdout_logfile_maxbytes=1MB\nstderr_logfile=/dev/stderr\numask=002\nserverurl=AUTO\n"
+      "stdout_events_enabled=true\nstdout_syslog=true\nstdout_capture_maxbytes=1MB\n"
+      "process_name=%(program_name)s\nkillasgroup=false\ntypo=1\n");
   for (auto key : {"redirect_stderr", "stdout_logfile", "stdout_logfile_maxbytes", "stderr_logfile",
                    "umask", "serverurl", "stdout_events_enabled", "stdout_syslog",
                    "stdout_capture_maxbytes", "process_name", "killasgroup", "typo"})
     CHECK_MESSAGE(c.says(std::string("# ") + key + " = "), key);
-  CHECK(c.summary_has("[program:web] redirect_stderr, stdout_logfile, umask, stdout_events_enabled, "
-                      "stdout_syslog, stdout_capture_maxbytes, killasgroup, typo"));
+  CHECK(
+      c.summary_has("[program:web] redirect_stderr, stdout_logfile, umask, stdout_events_enabled, "
+                    "stdout_syslog, stdout_capture_maxbytes, killasgroup, typo"));
 }
 
 TEST_CASE("to_toml: [supervisord] keys are comments under [supervisor]; loglevel is log_level") {
-  auto c = convert("[supervisord]\nnodaemon=true\nlogfile=/var/log/supervisord.log\npidfile=/run/s.pid\n"
-                   "loglevel=blather\nuser=root\nminfds=4096\n");
+  auto c = convert(
+      "[supervisord]\nnodaemon=true\nlogfile=/var/log/supervisord.log\npidfile=/run/s.pid\n"
+      "loglevel=blather\nuser=root\nminfds=4096\n");
   CHECK(c.config.supervisor.log_level == cfg::log_level::debug);
   CHECK(c.says("[supervisor]\n"));
   CHECK(c.says("# nodaemon = true: taskmux always runs in the foreground"));
@@ -242,9 +265,10 @@ TEST_CASE("to_toml: [supervisord] keys are comments under [supervisor]; loglevel
 }
 
 TEST_CASE("to_toml: server sections are comments; [inet_http_server] suggests [http] listen") {
-  auto c = convert("[unix_http_server]\nfile=/tmp/s.sock\n[inet_http_server]\nport=127.0.0.1:9001\n"
-                   "[supervisorctl]\nserverurl=unix:///tmp/s.sock\n[rpcinterface:supervisor]\n"
-                   "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n");
+  auto c = convert(
+      "[unix_http_server]\nfile=/tmp/s.sock\n[inet_http_server]\nport=127.0.0.1:9001\n"
+      "[supervisorctl]\nserverurl=unix:///tmp/s.sock\n[rpcinterface:supervisor]\n"
+      "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n");
   CHECK_FALSE(c.config.http);
   CHECK(c.says("# [http]\n# listen = \"127.0.0.1:9001\"\n"));
   CHECK(c.says("# [unix_http_server] /etc/supervisor/supervisord.conf:1"));
@@ -255,8 +279,9 @@ TEST_CASE("to_toml: server sections are comments; [inet_http_server] suggests [h
 }
 
 TEST_CASE("to_toml: [group:x], [eventlistener:x] and [fcgi-program:x] are comments") {
-  auto c = convert("[program:a]\ncommand=x\n[group:g]\nprograms=a\n[eventlistener:mon]\ncommand=memmon\n"
-                   "events=TICK_60\n[fcgi-program:php]\ncommand=php-cgi\nsocket=tcp://127.0.0.1:9000\n");
+  auto c = convert(
+      "[program:a]\ncommand=x\n[group:g]\nprograms=a\n[eventlistener:mon]\ncommand=memmon\n"
+      "events=TICK_60\n[fcgi-program:php]\ncommand=php-cgi\nsocket=tcp://127.0.0.1:9000\n");
   CHECK(c.config.tasks.size() == 1);
   CHECK(c.says("# [group:g] /etc/supervisor/supervisord.conf:3: taskmux has no groups"));
   CHECK(c.says("# [eventlistener:mon]"));
@@ -267,8 +292,9 @@ TEST_CASE("to_toml: [group:x], [eventlistener:x] and [fcgi-program:x] are commen
 
 TEST_CASE("to_toml: the header names the file and `taskmux check`") {
   auto c = convert("[program:a]\ncommand=x\n");
-  CHECK(c.result.toml.starts_with("# config.toml for taskmux, converted by `taskmux import` from "
-                                  "/etc/supervisor/supervisord.conf"));
+  CHECK(
+      c.result.toml.starts_with("# config.toml for taskmux, converted by `taskmux import` from "
+                                "/etc/supervisor/supervisord.conf"));
   CHECK(c.says("taskmux check"));
 }
 

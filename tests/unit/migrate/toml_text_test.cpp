@@ -2,9 +2,9 @@
 // that taskmux's ${VAR} expansion turns back into the literal text, shell words, comments.
 #include <doctest/doctest.h>
 
+#include <toml++/toml.h>
 #include <string>
 #include <variant>
-#include <toml++/toml.h>
 
 #include "config/expand.hpp"
 #include "migrate/toml_text.hpp"
@@ -54,10 +54,12 @@ TEST_CASE("toml_text: literal text comes back unchanged from taskmux's ${VAR} ex
     std::vector<std::string> longer;
     for (auto& s : all)
       if (static_cast<int>(s.size()) == len - 1)
-        for (char c : alphabet) longer.push_back(s + c);
+        for (char c : alphabet)
+          longer.push_back(s + c);
     all.insert(all.end(), longer.begin(), longer.end());
   }
-  for (auto& s : all) CHECK_MESSAGE(loaded(load_time_text(text_piece(s))) == s, s);
+  for (auto& s : all)
+    CHECK_MESSAGE(loaded(load_time_text(text_piece(s))) == s, s);
 }
 
 TEST_CASE("toml_text: a '$' is doubled only where taskmux would read it as $$ or ${") {
@@ -101,6 +103,7 @@ TEST_CASE("toml_text: comments are wrapped, and control characters never reach t
   std::string long_text(30, 'w');
   auto wrapped = comment_lines(long_text + " " + long_text + " " + long_text + " " + long_text);
   CHECK(wrapped.find("\n#  ") != std::string::npos);
-  for (size_t begin = 0, end; (end = wrapped.find('\n', begin)) != std::string::npos; begin = end + 1)
+  for (size_t begin = 0, end; (end = wrapped.find('\n', begin)) != std::string::npos;
+       begin = end + 1)
     CHECK(end - begin <= 100);
 }
