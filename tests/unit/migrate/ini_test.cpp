@@ -161,6 +161,9 @@ TEST_CASE("ini: errors name the file and the line") {
   CHECK(e[0].where.line == 3);
   CHECK(e[0].message.find("just words") != std::string::npos);
   CHECK(e[1].where.line == 4);
+  for (auto bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"})
+    CHECK_MESSAGE(errors_of(std::string("[x]\na = ") + bad + "\n").size() == 1, bad);
+  CHECK(errors_of("[x]\na = h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x9a\x80\n").empty());
   e = errors_of("[x]\na = \xff\xfe\n");
   REQUIRE(e.size() == 1);
   CHECK(e[0].to_string() ==

@@ -337,3 +337,21 @@ serverurl=AUTO
     CHECK_MESSAGE(c.says(key + " = " + value.text), key);
   CHECK(c.task("cat").env == std::map<std::string, std::string>{{"A", "1"}, {"B", "2"}});
 }
+
+TEST_CASE(
+    "to_toml: quotes, backslashes, tabs and non-ASCII anywhere still make a file taskmux loads") {
+  auto c = convert(R"([supervisord]
+environment = "K"=v
+[program:we"b\\é]
+command = /bin/app 'tab	here' "quote\"d" back\\slash "中文 ${X}"
+directory = /srv/"x"
+environment = T="a	b",U="'''",V="\\"
+stdout_logfile = /var/log/"odd"	\name.log
+; a comment with "quotes"
+)");
+  auto& t = c.task("we_b___");
+  CHECK(t.cmd.argv == strings{"/bin/app", "tab\there", "quote\"d", "back\\slash", "中文 ${X}"});
+  CHECK(t.workdir == "/srv/\"x\"");
+  CHECK(t.env == std::map<std::string, std::string>{
+                     {"\"K\"", "v"}, {"T", "a\tb"}, {"U", ""}, {"V", "\\\\"}});
+}
