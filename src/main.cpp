@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
       {"stop", add_stop(app, g)},
       {"restart", add_restart(app, g)},
       {"reload", add_reload(app, g)},
+      {"import", add_import(app)},
       {"logs", add_logs(app, g)},
       {"queue", add_queue(app, g)},
       {"notify", add_notify(app)},

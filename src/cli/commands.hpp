@@ -35,6 +35,7 @@ command_body add_logs(CLI::App& app, const global_options& g);
 command_body add_reload(CLI::App& app, const global_options& g);
 command_body add_queue(CLI::App& app, const global_options& g);
 command_body add_notify(CLI::App& app);
+command_body add_import(CLI::App& app);
 command_body add_version(CLI::App& app);
 
 /// Loads the config; prints each problem as FILE:LINE:COL: message to stderr.

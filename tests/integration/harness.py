@@ -162,14 +162,15 @@ class Supervisor:
     """taskmux run on a config written into a fresh temp dir."""
 
     def __init__(self, config_body, *, pid1=False, env=None, supervisor_table=None, read_stdout=True, dir=None,
-                 pass_fds=(), umask=None, nofile=None, no_cgroup=False, config_file=None):
+                 pass_fds=(), umask=None, nofile=None, no_cgroup=False, config_file=None, whole_file=False):
         # `dir`: run in the dir of an earlier Supervisor (same state_dir, e.g. after a crash).
         # `config_file`: run that file as it is (config_body None), its state_dir the default
         # .taskmux beside it; cleanup removes the file's directory.
         # `umask`: taskmux's umask at start; `nofile`: its RLIMIT_NOFILE, soft and hard (taskmux
         # raises the soft limit to the hard one, so only a hard limit holds it). `no_cgroup`: a
         # mount namespace of its own with no cgroup2 mounted (tracking falls back to marks);
-        # `unshare` execs taskmux, so the process stays taskmux's.
+        # `unshare` execs taskmux, so the process stays taskmux's. `whole_file`: config_body is the
+        # whole config.toml, written as it is (its [supervisor] table sets state_dir = "state").
         self.mark = "TEST_MARK=" + uuid.uuid4().hex
         if config_file is not None:
             self.config = Path(config_file)
@@ -180,7 +181,8 @@ class Supervisor:
             self.socket = self.dir / "state" / "control.sock"
             head = supervisor_table or 'name = "test"\nshutdown_timeout = "20s"'
             self.config = self.dir / "config.toml"
-            self.config.write_text(f'[supervisor]\nstate_dir = "state"\n{head}\n\n{config_body}')
+            self.config.write_text(config_body if whole_file else
+                                   f'[supervisor]\nstate_dir = "state"\n{head}\n\n{config_body}')
         # Every task inherits the marker, so leftovers can be found by it.
         full_env = dict(os.environ)
         full_env[self.mark.split("=")[0]] = self.mark.split("=")[1]
