@@ -1,12 +1,13 @@
 #include "config/validate.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <span>
 #include <string_view>
 #include <unordered_map>
+
+#include "process/spawn.hpp"
 
 namespace taskmux::config {
 namespace {
@@ -141,11 +142,11 @@ void check_task_rules(const std::vector<const toml::table*>& tables, const confi
     if (t.output && t.output->sftp && !t.every)
       ctx.error(where(*tables[i], "output"), "output.sftp needs 'every': files are uploaded after each run");
     if (t.user) {
-      errno = 0;
-      struct passwd* pw = ::getpwnam(t.user->c_str());
-      if (!pw)
+      // The same lookup as the spawn's: a name, or a numeric uid that has a passwd entry.
+      auto id = process::lookup_user(*t.user);
+      if (!id)
         ctx.error(where(*tables[i], "user"), "user \"" + *t.user + "\" does not exist on this system");
-      else if (::geteuid() != 0 && pw->pw_uid != ::geteuid())
+      else if (::geteuid() != 0 && id->uid != ::geteuid())
         ctx.error(where(*tables[i], "user"), "user = \"" + *t.user + "\" needs taskmux to run as root (it runs as uid " +
                                                  std::to_string(::geteuid()) + ")");
     }

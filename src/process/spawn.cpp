@@ -1,5 +1,6 @@
 #include "process/spawn.hpp"
 
+#include <charconv>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -59,8 +60,9 @@ std::string find_program(const std::string& name, std::span<const char* const> e
 
 std::optional<identity> lookup_user(const std::string& name) {
   struct passwd* pw = ::getpwnam(name.c_str());
-  if (!pw && !name.empty() && name.find_first_not_of("0123456789") == std::string::npos)
-    pw = ::getpwuid(static_cast<uid_t>(std::stoul(name)));
+  uid_t uid = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), uid);
+  if (!pw && !name.empty() && ec == std::errc{} && end == name.data() + name.size()) pw = ::getpwuid(uid);
   if (!pw) return std::nullopt;
   identity id{pw->pw_uid, pw->pw_gid, {}};
   int n = 64;

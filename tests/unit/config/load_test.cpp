@@ -519,3 +519,12 @@ TEST_CASE("load: task names, namespaces, the supervisor name and sftp endpoints 
         "4:13: namespace \"" + long_name + rule);
   CHECK(loaded("[supervisor]\nname = \"a-b_c.1\"\n").supervisor.name == "a-b_c.1");
 }
+
+TEST_CASE("load: user is checked as the spawn looks it up: a name or a numeric uid") {
+  CHECK(loaded(std::string(web) + "user = \"0\"\n").tasks[0].user == "0");
+  CHECK(loaded(std::string(web) + "user = \"root\"\n").tasks[0].user == "root");
+  CHECK(problem(std::string(web) + "user = \"99999999999999999999\"\n") ==
+        "4:8: user \"99999999999999999999\" does not exist on this system");
+  CHECK(problem(std::string(web) + "user = \"no-such-user-here\"\n") ==
+        "4:8: user \"no-such-user-here\" does not exist on this system");
+}
