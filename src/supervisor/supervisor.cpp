@@ -18,6 +18,7 @@
 #include "process/children.hpp"
 #include "process/signals.hpp"
 #include "process/spawn.hpp"
+#include "supervisor/config_warnings.hpp"
 #include "supervisor/loop_deadline.hpp"
 #include "supervisor/run_lock.hpp"
 
@@ -610,6 +611,8 @@ supervisor::reload_outcome supervisor::reload_file() {
     report_config_error(all);
     return out;
   }
+  for (auto& w : warnings_about(*loaded.value, cfg_.file.string(), std::move(loaded.warnings)))
+    log("warn", config::format(w));
   out.applied = reload(std::move(*loaded.value));
   auto& s = *out.applied;
   auto list = [](const std::vector<std::string>& v) {
