@@ -145,6 +145,10 @@ std::unique_ptr<probes::attempt> supervisor::probe(const probes::target& t, std:
   return probes::start(loop_, spawns_, t, timeout, std::move(done));
 }
 
+bool supervisor::has_exited(pid_t pid) {
+  return process::has_exited(pid);
+}
+
 void supervisor::on_notify(task& t, const notify::listener::datagram& d) {
   if (d.truncated) return refuse_notify(t, d.pid, "larger than " + std::to_string(notify::max_datagram) + " bytes");
   auto parsed = notify::parse(d.payload);
