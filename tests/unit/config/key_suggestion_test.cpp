@@ -84,7 +84,7 @@ TEST_CASE("key suggestion: no guess when nothing is close or two keys are as clo
   CHECK(meant("bogus") == "(none)");
   CHECK(meant("metrics") == "(none)");
   CHECK(meant("stop") == "(none)");                          // stop_signal or stop_timeout
-  CHECK(meant("pid", {"tcp", "http", "exec"}) == "(none)");  // 2 edits of 3 letters is a guess
+  CHECK(meant("tag", {"tcp", "http", "exec"}) == "(none)");  // 2 edits of 3 letters is a guess
   // begins with "log", and "log_timestamps" begins with it
   CHECK(meant("log_time", {"log", "log_timestamps"}) == "(none)");
   CHECK(meant("queue3", {"queue1", "queue2"}) == "(none)");

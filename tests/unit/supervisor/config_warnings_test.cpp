@@ -156,3 +156,16 @@ TEST_CASE("config warnings: a task with a user looks the program up as that user
   t.cmd.argv = {"app"};
   CHECK(warnings({t}).empty());
 }
+
+TEST_CASE("config warnings: tasks that run one program are each looked up with their own PATH") {
+  app_dir d;
+  auto found = task("found", {"app"});
+  found.env = {{"PATH", (d.dir / "bin").string()}};
+  auto missing = task("missing", {"app"});
+  missing.env = {{"PATH", "/nonexistent"}};
+  auto w = warnings({found, missing, found});
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].message.starts_with("task \"missing\": "));
+  w = warnings({missing, found, missing});
+  CHECK(w.size() == 2);
+}
