@@ -121,8 +121,23 @@ class RunHintsTest(TaskmuxTest):
         sup.wait_state("fine", ("running", "ready"))
         line = next(l for l in sup.stderr().splitlines() if "pyhton3" in l)
         self.assertRegex(line, r"^taskmux \| .*config\.toml:\d+:12: warning: task \"typo\"")
-        faults = [b for _, _, b in read_queues(sup.dir / "state", "_fault_typo")]
-        self.assertTrue(faults, "the failed spawn is reported as today")
+        faults = sup.wait_for(lambda: read_queues(sup.dir / "state", "_fault_typo"),
+                              what="the failed spawn's fault report, as today")
+        self.assertIn("unable to execute pyhton3", faults[0][2]["message"])
+
+    def test_reload_says_the_warning_of_the_new_file_and_applies_it(self):
+        sup = self.start('[[task]]\nname = "fine"\ncommand = ["sleep", "60"]\n')
+        sup.wait_state("fine", ("running", "ready"))
+        self.assertNotIn("warning:", sup.stderr())
+        head = sup.config.read_text().split("[[task]]")[0]
+        sup.config.write_text(head + '[[task]]\nname = "fine"\ncommand = ["sleep", "60"]\n'
+                              '[[task]]\nname = "typo"\ncommand = ["pyhton3"]\nrestart = "never"\n')
+        r = subprocess.run([TASKMUX, "reload", "--socket", str(sup.socket)], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "added: typo\n")
+        sup.wait_stderr('warning: task "typo": no executable program "pyhton3" in PATH')
+        sup.wait_state("typo", "exited")
 
     @unittest.skipUnless(os.geteuid() == 0, "dropping privileges needs root")
     def test_a_user_task_gets_the_users_home_user_and_logname_and_its_env_wins(self):
