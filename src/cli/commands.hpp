@@ -38,7 +38,9 @@ command_body add_notify(CLI::App& app);
 command_body add_import(CLI::App& app);
 command_body add_version(CLI::App& app);
 
-/// Loads the config; prints each problem as FILE:LINE:COL: message to stderr.
-std::optional<config::config> load_or_report(const std::string& path);
+/// Loads the config; prints each problem as FILE:LINE:COL: message to stderr. The warnings of
+/// a valid config go to `warnings` when given, for the command to say its way.
+std::optional<config::config> load_or_report(const std::string& path,
+                                             config::diagnostics* warnings = nullptr);
 
 }  // namespace taskmux::cli

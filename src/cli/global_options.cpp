@@ -53,8 +53,10 @@ std::string global_options::socket_path(const std::filesystem::path* state_dir) 
   return control::socket_path(dir).string();
 }
 
-std::optional<config::config> load_or_report(const std::string& path) {
+std::optional<config::config> load_or_report(const std::string& path,
+                                             config::diagnostics* warnings) {
   auto result = config::load(path);
+  if (warnings && result.value) *warnings = std::move(result.warnings);
   for (auto& d : result.problems) std::cerr << config::format(d) << "\n";
   if (!result.problems.empty())
     std::cerr << path << ": " << result.problems.size() << (result.problems.size() == 1 ? " problem" : " problems")

@@ -16,6 +16,7 @@
 #include "notify/listener.hpp"
 #include "process/spawn.hpp"
 #include "reports/pipeline.hpp"
+#include "supervisor/config_warnings.hpp"
 #include "supervisor/console.hpp"
 #include "supervisor/status.hpp"
 #include "supervisor/supervisor.hpp"
@@ -30,8 +31,10 @@ bool is_traversed_by_tasks(const config::config& cfg) {
 }
 
 exit_code run(const global_options& g) {
-  auto cfg = load_or_report(g.config_path());
+  config::diagnostics load_warnings;
+  auto cfg = load_or_report(g.config_path(), &load_warnings);
   if (!cfg) return exit_code::usage;
+  auto warnings = supervisor::warnings_about(*cfg, g.config_path(), std::move(load_warnings));
   // Sockets and files private whatever umask taskmux got; its tasks get that one back.
   mode_t started_umask = process::restrict_umask();
   auto state_dir =
@@ -44,6 +47,9 @@ exit_code run(const global_options& g) {
   auto socket = g.socket_path(&cfg->supervisor.state_dir);
   supervisor::supervisor sup(std::move(*cfg), {::isatty(STDERR_FILENO) == 1});
   if (!state_dir.note.empty()) sup.log("warn", state_dir.note);
+  // Said and started anyway: a missing program's spawn fails and is reported like any other.
+  for (auto& w : warnings)
+    sup.log("warn", config::format(w));
   supervisor::console_sink console(sup);
   sup.on_status_request([&sup] {
     std::ostringstream table;
@@ -89,8 +95,13 @@ exit_code run(const global_options& g) {
 
 exit_code check(const global_options& g) {
   auto path = g.config_path();
-  auto cfg = load_or_report(path);
+  config::diagnostics load_warnings;
+  auto cfg = load_or_report(path, &load_warnings);
   if (!cfg) return exit_code::usage;
+  // Warnings leave the exit code alone: the config is valid, the system may change.
+  auto warnings = supervisor::warnings_about(*cfg, path, std::move(load_warnings));
+  for (auto& w : warnings)
+    std::cerr << config::format(w) << "\n";
   size_t instances = 0;
   for (auto& t : cfg->tasks) instances += t.instances;
   std::cout << path << ": OK (" << cfg->tasks.size() << " tasks, " << instances << " instances)\n";

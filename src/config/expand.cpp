@@ -9,7 +9,8 @@ bool is_name_char(char c) {
 
 }  // namespace
 
-std::variant<std::string, expand_error> expand(std::string_view text, const env_lookup& env) {
+std::variant<std::string, expand_error> expand(std::string_view text, const env_lookup& env,
+                                               const unset_default_fn& on_unset_default) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -46,13 +47,34 @@ std::variant<std::string, expand_error> expand(std::string_view text, const env_
       out += *value;
     } else if (fallback) {
       out += *fallback;
+      if (!value && on_unset_default) on_unset_default(name, i);
     } else {
-      return expand_error{i, "environment variable " + name + " is not set (use ${" + name +
-                                 ":-default} for a default)"};
+      return expand_error{i,
+                          "environment variable " + name + " is not set (use ${" + name +
+                              ":-default} for a default)",
+                          name};
     }
     i = close;
   }
   return out;
+}
+
+std::string env_only_hint(std::string_view name_in, expansion_site site) {
+  const std::string name(name_in);
+  std::string hint = name + " is set in this task's env, but env does not expand the config ";
+  hint += "(taskmux's own environment does): ";
+  switch (site) {
+    case expansion_site::shell_command:
+      return hint + "write $${" + name +
+             "} to leave it to the task's shell, or write the value itself";
+    case expansion_site::argv_command:
+      return hint +
+             "write the value itself, or make command a string (run by /bin/sh -c) with $${" +
+             name + "} for the shell to expand";
+    case expansion_site::other:
+      break;
+  }
+  return hint + "write the value itself";
 }
 
 }  // namespace taskmux::config

@@ -124,7 +124,7 @@ load_result load_string(std::string_view text, const std::filesystem::path& file
   }
   config c;
   c.file = file;
-  reader_context ctx{shown, file.parent_path(), env, result.problems, text};
+  reader_context ctx{shown, file.parent_path(), env, result.problems, text, &result.warnings};
   table_reader top(root, ctx);
 
   // [supervisor] first: state_dir is the default anchor of other paths.
@@ -147,9 +147,11 @@ load_result load_string(std::string_view text, const std::filesystem::path& file
   top.finish();
   validate(root, c, ctx);
   // In file order, as a compiler lists them (the readers find them table by table).
-  std::stable_sort(result.problems.begin(), result.problems.end(), [](const diagnostic& a, const diagnostic& b) {
+  auto by_place = [](const diagnostic& a, const diagnostic& b) {
     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
-  });
+  };
+  std::stable_sort(result.problems.begin(), result.problems.end(), by_place);
+  std::stable_sort(result.warnings.begin(), result.warnings.end(), by_place);
   if (result.problems.empty()) result.value = std::move(c);
   return result;
 }

@@ -13,6 +13,9 @@ namespace taskmux::config {
 struct load_result {
   std::optional<config> value;  ///< set only when there is no diagnostic
   diagnostics problems;
+  /// What looks wrong but does not stop it from running (a ${VAR:-default} that takes its
+  /// default while the task's env sets VAR); in file order, also beside problems.
+  diagnostics warnings;
 };
 
 /// Reads and validates `file`. All problems of the file are collected, not just the first;

@@ -158,6 +158,12 @@ struct sftp_endpoint {
   bool operator==(const sftp_endpoint&) const = default;
 };
 
+/// Where something is written in the config file, 1-based (0: nowhere).
+struct text_position {
+  int line = 0;
+  int column = 0;
+};
+
 struct config {
   std::filesystem::path file;  ///< absolute path of the file it was read from
   struct supervisor supervisor;
@@ -168,6 +174,9 @@ struct config {
   /// Environment variables named by ${VAR} in taskmux's own secrets (reports.url, http.token,
   /// sftp passwords): tasks do not inherit them, only get them through their own `env`.
   std::set<std::string> secret_vars;
+  /// Where each task's command is written (tasks[i]'s at [i]: its program in an argv, else
+  /// the string), for warnings about the system it runs on, which loading does not look at.
+  std::vector<text_position> command_at;
 
   /// A linear scan: for a few look-ups, not one per task (validate() indexes the tasks once).
   const task* find_task(std::string_view name) const;

@@ -95,6 +95,8 @@ void read_ready(table_reader& parent, task& t) {
     return;
   }
   table_reader r(*tbl, parent.context());
+  for (auto* form : {"tcp", "http", "exec"})
+    r.node(form);  // known here, for finish()'s guess
   if (r.has("tcp")) {
     if (auto a = r.address("tcp", "ready.tcp")) t.ready = ready_tcp{std::move(*a)};
   } else if (r.has("http")) {
@@ -199,6 +201,13 @@ task read_task(table_reader& r, const config& c) {
   return t;
 }
 
+text_position command_position(const toml::table& task_table) {
+  auto* n = task_table.get("command");
+  if (auto* argv = n ? n->as_array() : nullptr; argv && !argv->empty()) n = argv->get(0);
+  auto where = (n ? n->source() : task_table.source()).begin;
+  return {static_cast<int>(where.line), static_cast<int>(where.column)};
+}
+
 }  // namespace
 
 void read_tasks(table_reader& top, config& c, reader_context& ctx) {
@@ -210,10 +219,15 @@ void read_tasks(table_reader& top, config& c, reader_context& ctx) {
     return;
   }
   c.tasks.reserve(tasks->size());
+  c.command_at.reserve(tasks->size());
   for (auto& item : *tasks) {
-    table_reader r(*item.as_table(), ctx);
+    auto& table = *item.as_table();
+    ctx.task = {table.get_as<toml::table>("env"), table.get("command")};
+    table_reader r(table, ctx);
     c.tasks.push_back(read_task(r, c));
+    c.command_at.push_back(command_position(table));
   }
+  ctx.task = {};
 }
 
 }  // namespace taskmux::config

@@ -1,6 +1,7 @@
 #include "config/table_reader.hpp"
 
 #include "config/duration.hpp"
+#include "config/key_suggestion.hpp"
 
 namespace taskmux::config {
 namespace {
@@ -56,6 +57,12 @@ void reader_context::error(const toml::source_region& where, std::string message
                       std::move(message)});
 }
 
+void reader_context::warn(const toml::source_region& where, std::string message) {
+  if (!warnings) return;
+  warnings->push_back({file, static_cast<int>(where.begin.line),
+                       static_cast<int>(where.begin.column), std::move(message), true});
+}
+
 size_t reader_context::line_start(size_t line) {
   // Once per file, not per problem: a file with a problem on each of its many tables was read
   // from its first line again for each one.
@@ -93,6 +100,19 @@ void table_reader::error(const char* key, std::string message) {
 
 void table_reader::error_here(std::string message) { ctx_.error(table_.source(), std::move(message)); }
 
+expansion_site table_reader::site_of(const toml::node& n) const {
+  auto* command = ctx_.task.command;
+  if (&n == command && n.is_string()) return expansion_site::shell_command;
+  if (auto* argv = command ? command->as_array() : nullptr)
+    for (auto& element : *argv)
+      if (&element == &n) return expansion_site::argv_command;
+  return expansion_site::other;
+}
+
+bool table_reader::is_task_env_var(const std::string& name) const {
+  return ctx_.task.env && ctx_.task.env->contains(name);
+}
+
 std::optional<std::string> table_reader::expand_node(const toml::node& n, std::string_view what,
                                                      const env_lookup* env) {
   auto* s = n.as_string();
@@ -100,11 +120,24 @@ std::optional<std::string> table_reader::expand_node(const toml::node& n, std::s
     ctx_.error(n.source(), std::string(what) + " must be a string, not " + type_name(n));
     return std::nullopt;
   }
-  auto r = expand(s->get(), env ? *env : ctx_.env);
-  if (auto* err = std::get_if<expand_error>(&r)) {
+  auto at = [&](size_t offset) {
     auto where = n.source();
-    where.begin = reference_position(ctx_, n, s->get(), err->offset);
-    ctx_.error(where, std::string(what) + ": " + err->message);
+    where.begin = reference_position(ctx_, n, s->get(), offset);
+    return where;
+  };
+  // ${PORT:-8000} with PORT only in the task's env quietly becomes 8000: said, not refused.
+  auto on_unset_default = [&](const std::string& name, size_t offset) {
+    if (!is_task_env_var(name)) return;
+    ctx_.warn(at(offset), std::string(what) + ": ${" + name + ":-...} takes its default, as " +
+                              name + " is not set for taskmux; " + env_only_hint(name, site_of(n)));
+  };
+  auto r = expand(s->get(), env ? *env : ctx_.env,
+                  ctx_.task.env ? unset_default_fn(on_unset_default) : unset_default_fn());
+  if (auto* err = std::get_if<expand_error>(&r)) {
+    std::string message = std::string(what) + ": " + err->message;
+    if (is_task_env_var(err->unset_name))
+      message += "; " + env_only_hint(err->unset_name, site_of(n));
+    ctx_.error(at(err->offset), std::move(message));
     return std::nullopt;
   }
   auto& value = std::get<std::string>(r);
@@ -290,7 +323,9 @@ const toml::array* table_reader::array(const char* key) {
 void table_reader::finish() {
   for (auto&& [key, value] : table_) {
     if (seen_.count(key.str())) continue;
-    ctx_.error(key.source(), "unknown key '" + std::string(key.str()) + "'");
+    std::string message = "unknown key '" + std::string(key.str()) + "'";
+    if (auto meant = suggest_key(key.str(), seen_)) message += " (did you mean '" + *meant + "'?)";
+    ctx_.error(key.source(), std::move(message));
   }
 }
 

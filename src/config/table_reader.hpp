@@ -21,6 +21,12 @@ namespace taskmux::config {
 /// What is wrong with a string or key that holds a NUL character.
 inline constexpr const char* nul_message = "must not contain a NUL character (\\u0000)";
 
+/// The [[task]] table being read, for the hint on a ${VAR} that only its `env` sets.
+struct task_scope {
+  const toml::table* env = nullptr;     ///< its `env` table, if it has one
+  const toml::node* command = nullptr;  ///< its `command` value
+};
+
 /// Shared by all readers of one file.
 struct reader_context {
   std::string file;                 ///< as shown in diagnostics
@@ -28,8 +34,11 @@ struct reader_context {
   const env_lookup& env;
   diagnostics& problems;
   std::string_view text = {};       ///< the whole file, to place a problem inside a string
+  diagnostics* warnings = nullptr;  ///< where warn() puts them; none: dropped
+  task_scope task = {};             ///< inside a [[task]]; empty elsewhere
 
   void error(const toml::source_region&, std::string message);
+  void warn(const toml::source_region&, std::string message);
   /// Byte offset in `text` where 1-based `line` starts (text.size() past the last line).
   size_t line_start(size_t line);
 
@@ -61,20 +70,24 @@ class table_reader {
   const toml::array* array(const char* key);
 
   /// Expands ${VAR} in a string node's value (from `env`, else the context's); reports failures,
-  /// and a NUL character, at the node.
+  /// and a NUL character, at the node. Inside a [[task]], a ${VAR} that taskmux lacks and the
+  /// task's env sets gets env_only_hint(): on the error, or on a warning when a default was used.
   std::optional<std::string> expand_node(const toml::node& n, std::string_view what,
                                          const env_lookup* env = nullptr);
   std::optional<duration> duration_node(const toml::node& n, std::string_view what, bool allow_zero);
 
   void error(const char* key, std::string message);  ///< at the key's value
   void error_here(std::string message);               ///< at the table itself
-  /// Reports every key that no accessor asked for.
+  /// Reports every key that no accessor asked for, with the asked-for key it most likely
+  /// means (config/key_suggestion.hpp): every reader asks for all the keys of its table.
   void finish();
 
   reader_context& context() { return ctx_; }
 
  private:
   const toml::node* mark(const char* key);
+  expansion_site site_of(const toml::node& n) const;
+  bool is_task_env_var(const std::string& name) const;
   std::string type_name(const toml::node& n) const;
 
   const toml::table& table_;

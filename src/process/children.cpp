@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -38,6 +39,13 @@ std::optional<process_info> read_process(pid_t pid) {
   if (std::sscanf(stat.c_str() + close + 3, "%d %d", &ppid, &pgrp) != 2) return std::nullopt;
   info.pgid = pgrp;
   return info;
+}
+
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  // ECHILD: reaped already (by the reaper, before the spawn that made it was settled).
+  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return true;
+  return info.si_pid == pid;
 }
 
 std::optional<std::string> instance_mark(pid_t pid) {

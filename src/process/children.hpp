@@ -22,6 +22,10 @@ struct process_info {
 
 std::optional<process_info> read_process(pid_t pid);
 
+/// Whether the child `pid` has exited, whether or not it was reaped yet: its exit may still
+/// wait for the reaper, which this leaves it to (waitid with WNOWAIT).
+bool has_exited(pid_t pid);
+
 /// Value of TASKMUX_INSTANCE in /proc/PID/environ (the environment the process was exec'ed
 /// with; a process that exec'ed with a cleared environment has none).
 std::optional<std::string> instance_mark(pid_t pid);

@@ -15,6 +15,7 @@
 
 #include "process/exec_setup.hpp"
 #include "process/launcher.hpp"
+#include "process/program_path.hpp"
 
 namespace taskmux::process {
 namespace bp = boost::process::v2;
@@ -41,30 +42,13 @@ int above_stdio(int fd) {
 
 int open_dev_null() { return above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 
-std::string find_program(const std::string& name, std::span<const char* const> env) {
-  if (name.find('/') != std::string::npos) return name;
-  std::string path = "/usr/local/bin:/usr/bin:/bin";
-  for (std::string_view kv : env)
-    if (kv.starts_with("PATH=")) path = kv.substr(5);
-  size_t begin = 0;
-  while (begin <= path.size()) {
-    size_t end = path.find(':', begin);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(begin, end - begin);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    begin = end + 1;
-  }
-  return {};
-}
-
 std::optional<identity> lookup_user(const std::string& name) {
   struct passwd* pw = ::getpwnam(name.c_str());
   uid_t uid = 0;
   auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), uid);
   if (!pw && !name.empty() && ec == std::errc{} && end == name.data() + name.size()) pw = ::getpwuid(uid);
   if (!pw) return std::nullopt;
-  identity id{pw->pw_uid, pw->pw_gid, {}};
+  identity id{pw->pw_uid, pw->pw_gid, {}, pw->pw_name, pw->pw_dir};
   int n = 64;
   id.groups.resize(n);
   if (::getgrouplist(pw->pw_name, pw->pw_gid, id.groups.data(), &n) == -1) {
@@ -77,7 +61,8 @@ std::optional<identity> lookup_user(const std::string& name) {
 
 spawn_result spawn(const spawn_request& req) {
   if (req.argv.empty()) return {-1, "unable to execute an empty command"};
-  std::string exe = find_program(req.argv[0], req.env);
+  std::string exe =
+      find_program(req.argv[0], req.env, req.workdir, req.user ? &*req.user : nullptr);
   if (exe.empty()) return {-1, "unable to execute " + req.argv[0] + ": not found in PATH"};
   std::vector<std::string> args(req.argv.begin() + 1, req.argv.end());
   std::vector<bp::cstring_ref> env(req.env.begin(), req.env.end());

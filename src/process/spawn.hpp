@@ -15,22 +15,21 @@
 
 namespace taskmux::process {
 
+/// A user as a spawn switches to it, and what its environment says of it.
 struct identity {
   uid_t uid;
   gid_t gid;
   std::vector<gid_t> groups;
+  std::string name;  ///< from its passwd entry: USER and LOGNAME
+  std::string home;  ///< HOME
 };
 
-/// `name` itself when it holds a '/', else the first executable `name` in the PATH of `env`
-/// (a default PATH without one); empty when there is none.
-std::string find_program(const std::string& name, std::span<const char* const> env);
-
-/// Looks a user up (name or numeric uid); nothing if unknown.
+/// Looks a user up (name or numeric uid) in its passwd entry; nothing if unknown.
 std::optional<identity> lookup_user(const std::string& name);
 
 /// Borrows argv and env from the caller for the duration of spawn() (no copy per spawn).
 struct spawn_request {
-  std::span<const std::string> argv;  ///< argv[0] is searched in PATH of `env` when it has no '/'
+  std::span<const std::string> argv;  ///< argv[0] as find_program() finds it (program_path.hpp)
   std::span<const char* const> env;   ///< "K=V", the whole environment (no terminating nullptr)
   std::filesystem::path workdir;
   std::optional<identity> user;

@@ -15,11 +15,9 @@ constexpr milliseconds ready_probe_timeout{2000};
 
 }  // namespace
 
-checks::checks(host& h, const config::task& cfg, std::span<const char* const> env, done_fn done)
-    : host_(h),
-      cfg_(cfg),
-      done_(std::move(done)),
-      probe_timer_(h.make_deadline()) {
+checks::checks(host& h, const config::task& cfg, std::span<const char* const> env, pid_t main,
+               done_fn done)
+    : host_(h), cfg_(cfg), main_(main), done_(std::move(done)), probe_timer_(h.make_deadline()) {
   if (auto* t = std::get_if<config::ready_tcp>(&cfg.ready)) ready_target_ = t->address;
   else if (auto* u = std::get_if<config::ready_http>(&cfg.ready)) ready_target_ = u->url;
   else if (auto* e = std::get_if<config::ready_exec>(&cfg.ready))
@@ -30,14 +28,20 @@ void checks::arm_ready() {
   if (std::holds_alternative<config::ready_notify>(cfg_.ready)) return;  // READY=1 will say it
   if (ready_target_) return try_ready();
   // "started": up for 1 s means ready.
-  probe_timer_->arm(std::chrono::seconds(1), [this] { done_(result::ready, {}); });
+  probe_timer_->arm(std::chrono::seconds(1), [this] { on_ready_passed(); });
 }
 
 void checks::try_ready() {
   probe_ = host_.probe(*ready_target_, ready_probe_timeout, [this](bool ok, std::string) {
-    if (ok) return done_(result::ready, {});
+    if (ok) return on_ready_passed();
     probe_timer_->arm(ready_probe_interval, [this] { try_ready(); });
   });
+}
+
+void checks::on_ready_passed() {
+  // Its exit is on the way (the reaper runs next on the loop) and ends these checks.
+  if (host_.has_exited(main_)) return;
+  done_(result::ready, {});
 }
 
 void checks::arm_health() {

@@ -25,11 +25,14 @@ class checks {
   };
   /// `why`: for the failures, what failed ("health check failed 3 times in a row (...)").
   using done_fn = std::function<void(result, std::string why)>;
-  /// `cfg` outlives it; `env` (for exec probes) stays valid for the run.
-  checks(host& h, const config::task& cfg, std::span<const char* const> env, done_fn done);
+  /// `cfg` outlives it; `env` (for exec probes) stays valid for the run; `main` is the run's
+  /// main process.
+  checks(host& h, const config::task& cfg, std::span<const char* const> env, pid_t main,
+         done_fn done);
 
   /// "started": ready after 1 s up; tcp, http, exec: tried every 500 ms until one passes;
-  /// "notify": READY=1 says it, nothing to arm.
+  /// "notify": READY=1 says it, nothing to arm. A pass counts only while `main` has not
+  /// exited: a port someone else listens on answers for a task that is already gone.
   void arm_ready();
   /// Once ready: the health check every `interval`; `failures` failed ones in a row fail it.
   void arm_health();
@@ -38,10 +41,13 @@ class checks {
 
  private:
   void try_ready();
+  /// A ready check passed: ready, unless the main process exited before its exit was handled.
+  void on_ready_passed();
   void try_health();
 
   host& host_;
   const config::task& cfg_;
+  pid_t main_;
   done_fn done_;
   std::optional<probes::target> ready_target_;  ///< tcp, http or exec; none for started/notify
   /// The ready retries, then (once ready) the health interval: never both at once.

@@ -48,6 +48,8 @@ class host {
   /// One ready or health check attempt (probes::start).
   virtual std::unique_ptr<probes::attempt> probe(const probes::target& t, std::chrono::milliseconds timeout,
                                                  probes::done_fn done) = 0;
+  /// Whether the child `pid` has exited, even if its exit has not reached the instance yet.
+  virtual bool has_exited(pid_t pid) = 0;
   /// What every instance of `t` starts from (environment, program, user).
   virtual task_launch& launch_of(const config::task& t) = 0;
   virtual logs::output& out() = 0;

@@ -201,7 +201,7 @@ void instance::begin_run(pid_t pid, int join_error) {
   auto p = std::move(*in_flight_);
   in_flight_.reset();
   output_.read(std::move(p.out_read), std::move(p.err_read));
-  checks_ = std::make_unique<checks>(host_, cfg_, launch_.env(), [this](checks::result r, std::string why) {
+  checks_ = std::make_unique<checks>(host_, cfg_, launch_.env(), pid, [this](checks::result r, std::string why) {
     switch (r) {
       case checks::result::ready: return handle(event::ready_passed);
       case checks::result::health_failed: return handle(event::health_failed, std::move(why));

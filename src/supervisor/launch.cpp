@@ -9,6 +9,7 @@
 #include <map>
 
 #include "process/children.hpp"
+#include "process/program_path.hpp"
 
 extern char** environ;
 
@@ -18,7 +19,8 @@ task_launch::task_launch(const config::task& t, const std::set<std::string>& sec
     : task_(t), secret_vars_(secret_vars) {}
 
 const std::shared_ptr<const std::vector<std::string>>& task_launch::env() {
-  if (env_) return env_;
+  // Made again while the task's user is unknown (its spawns fail): HOME once it exists.
+  if (env_ && (!task_.user || user_)) return env_;
   auto& t = task_;
   std::map<std::string, std::string> env;
   if (t.inherit_env)
@@ -33,6 +35,11 @@ const std::shared_ptr<const std::vector<std::string>>& task_launch::env() {
   // taskmux's secrets (a broker password...) reach a task only when its own `env` names them.
   for (auto& secret : secret_vars_) env.erase(secret);
   env.emplace("PYTHONUNBUFFERED", "1");
+  // As Docker's USER and systemd's User=: who the task runs as, not who taskmux runs as.
+  if (auto& u = user()) {
+    env["HOME"] = u->home;
+    env["USER"] = env["LOGNAME"] = u->name;
+  }
   for (auto& [k, v] : t.env) env[k] = v;
   env["TASK_NAME"] = t.name;
   env["NAMESPACE"] = t.namespace_;
@@ -45,11 +52,19 @@ const std::shared_ptr<const std::vector<std::string>>& task_launch::env() {
   return env_;
 }
 
-const std::string& task_launch::program() {
-  if (!program_.empty() || task_.cmd.argv.empty()) return program_;
+std::string task_launch::find(const std::string& name) {
+  auto& u = user();
+  const process::identity* as = u ? &*u : nullptr;
+  if (name.find('/') != std::string::npos)
+    return process::is_executable(name, task_.workdir, as) ? name : std::string();
   std::vector<const char*> vars;
   for (auto& kv : *env()) vars.push_back(kv.c_str());
-  program_ = process::find_program(task_.cmd.argv[0], vars);
+  return process::find_program(name, vars, task_.workdir, as);
+}
+
+const std::string& task_launch::program() {
+  if (!program_.empty() || task_.cmd.argv.empty()) return program_;
+  program_ = find(task_.cmd.argv[0]);
   return program_;
 }
 

@@ -28,9 +28,15 @@ class task_launch {
   void set_notify_socket(std::string path) { notify_socket_ = std::move(path); }
 
   /// "K=V" for all but TASK_INSTANCE and the mark: inherited (inherit_env), PYTHONUNBUFFERED,
-  /// the config's env, TASK_NAME, NAMESPACE, NOTIFY_SOCKET, WATCHDOG_USEC, FREQUENCY_SEC.
+  /// with `user` its HOME, USER and LOGNAME (replacing inherited ones), the config's env,
+  /// TASK_NAME, NAMESPACE, NOTIFY_SOCKET, WATCHDOG_USEC, FREQUENCY_SEC.
   const std::shared_ptr<const std::vector<std::string>>& env();
-  /// argv[0] as found in the PATH of env(); "" while there is none (looked up again next time).
+  /// `name` as the task's spawn finds it (process::find_program): in the PATH of env(),
+  /// relative to its workdir, executable by its user; a name with a '/' as it is. "" when
+  /// there is no such executable file.
+  std::string find(const std::string& name);
+  /// find(argv[0]), kept once found; "" while there is none (looked up again next time; a
+  /// spawn then runs argv[0] as written, and its exec says what is wrong).
   const std::string& program();
   /// The task's `user`, looked up once; nothing when the task has none or it is unknown.
   const std::optional<process::identity>& user();

@@ -18,6 +18,7 @@
 #include "process/children.hpp"
 #include "process/signals.hpp"
 #include "process/spawn.hpp"
+#include "supervisor/config_warnings.hpp"
 #include "supervisor/loop_deadline.hpp"
 #include "supervisor/run_lock.hpp"
 
@@ -142,6 +143,10 @@ std::unique_ptr<leftovers> supervisor::track(const config::task& t, int index, c
 std::unique_ptr<probes::attempt> supervisor::probe(const probes::target& t, std::chrono::milliseconds timeout,
                                                    probes::done_fn done) {
   return probes::start(loop_, spawns_, t, timeout, std::move(done));
+}
+
+bool supervisor::has_exited(pid_t pid) {
+  return process::has_exited(pid);
 }
 
 void supervisor::on_notify(task& t, const notify::listener::datagram& d) {
@@ -610,6 +615,8 @@ supervisor::reload_outcome supervisor::reload_file() {
     report_config_error(all);
     return out;
   }
+  for (auto& w : warnings_about(*loaded.value, cfg_.file.string(), std::move(loaded.warnings)))
+    log("warn", config::format(w));
   out.applied = reload(std::move(*loaded.value));
   auto& s = *out.applied;
   auto list = [](const std::vector<std::string>& v) {

@@ -126,6 +126,7 @@ class supervisor final : public host {
                                    std::function<void()> changed) override;
   std::unique_ptr<probes::attempt> probe(const probes::target& t, std::chrono::milliseconds timeout,
                                          probes::done_fn done) override;
+  bool has_exited(pid_t pid) override;
   task_launch& launch_of(const config::task& t) override { return task_of(t).launch; }
   logs::output& out() override { return out_; }
   logs::output& err() override { return err_; }

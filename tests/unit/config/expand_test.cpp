@@ -150,3 +150,36 @@ TEST_CASE("expand: a name with characters outside [A-Za-z0-9_] is malformed") {
   CHECK(failure("${MY.VAR}").message.find("malformed") != std::string::npos);
   CHECK(failure("${ HOME}").offset == 0);
 }
+
+TEST_CASE("expand: an unset variable's error names it; other errors name none") {
+  CHECK(failure("a ${DB_HOST} b").unset_name == "DB_HOST");
+  CHECK(failure("x${}").unset_name.empty());
+  CHECK(failure("${A").unset_name.empty());
+}
+
+TEST_CASE("expand: a default taken because the variable is unset is told, with its offset") {
+  fake_env env;
+  std::vector<std::pair<std::string, size_t>> told;
+  auto r = taskmux::config::expand(
+      "${UNSET:-a} ${EMPTY:-b} ${PORT:-c} ${OTHER:-}", env.lookup(),
+      [&](const std::string& name, size_t at) { told.emplace_back(name, at); });
+  REQUIRE(std::holds_alternative<std::string>(r));
+  CHECK(std::get<std::string>(r) == "a b 8000 ");
+  // EMPTY is set (to nothing): its default is taken, but it is not unset.
+  CHECK(told == std::vector<std::pair<std::string, size_t>>{{"UNSET", 0}, {"OTHER", 35}});
+}
+
+TEST_CASE("expand: the hint for a variable only the task's env sets fits where it is written") {
+  using taskmux::config::env_only_hint;
+  using taskmux::config::expansion_site;
+  const std::string why =
+      "PORT is set in this task's env, but env does not expand the config (taskmux's own "
+      "environment does): ";
+  CHECK(env_only_hint("PORT", expansion_site::shell_command) ==
+        why + "write $${PORT} to leave it to the task's shell, or write the value itself");
+  CHECK(env_only_hint("PORT", expansion_site::argv_command) ==
+        why +
+            "write the value itself, or make command a string (run by /bin/sh -c) with "
+            "$${PORT} for the shell to expand");
+  CHECK(env_only_hint("PORT", expansion_site::other) == why + "write the value itself");
+}

@@ -347,7 +347,9 @@ TEST_CASE("load: a TOML syntax error is the one problem reported, at the error")
 }
 
 TEST_CASE("load: an unknown key is reported at the key") {
-  CHECK(problem(std::string(web) + "\nrestarts = \"always\"\n") == "5:1: unknown key 'restarts'");
+  CHECK(problem(std::string(web) + "\nrestarts = \"always\"\n") ==
+        "5:1: unknown key 'restarts' (did you mean 'restart'?)");
+  CHECK(problem(std::string(web) + "\nbogus = 1\n") == "5:1: unknown key 'bogus'");
 }
 
 TEST_CASE("load: a duplicate task name is reported at the second name") {

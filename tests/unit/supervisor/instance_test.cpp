@@ -131,6 +131,7 @@ class fake_host final : public host {
     probes_.push_back(d);
     return std::make_unique<fake_probe>(d);
   }
+  bool has_exited(pid_t pid) override { return exited.count(pid) != 0; }
   task_launch& launch_of(const config::task&) override { return launch_; }
   logs::output& out() override { return out_; }
   logs::output& err() override { return err_; }
@@ -186,6 +187,7 @@ class fake_host final : public host {
   std::vector<event_record> reports;
   std::vector<state> states;
   std::vector<std::string> logged;
+  std::set<pid_t> exited;  ///< processes that exited before the test delivers their exit
 
  private:
   static int open_null() { return ::open("/dev/null", O_WRONLY | O_CLOEXEC); }
@@ -493,4 +495,55 @@ TEST_CASE("instance: the log's exit line says when it restarts, so its backoff r
   CHECK(h.reports[h.reports.size() - 2].message.find("; restarting in ") != std::string::npos);
   CHECK(h.reports.back().event == report_event::backoff);
   CHECK_FALSE(h.reports.back().console);
+
+TEST_CASE("instance: a ready check that passes after the main process exited is not ready") {
+  // Someone else's port answers the tcp check (an http or exec check may pass the same way)
+  // while the task has already exited, before the reaper has handed its exit over.
+  const std::vector<config::ready_check> checks{
+      config::ready_tcp{{"127.0.0.1", 8000}}, config::ready_http{{{"127.0.0.1", 8000}, "/health"}},
+      config::ready_exec{{"/bin/true"}}};
+  for (auto& check : checks) {
+    auto t = task_named("web");
+    t.ready = check;
+    fake_host h(t);
+    instance i(h, t, 0);
+    i.handle(event::start);
+    h.spawns_.complete(900);
+    REQUIRE(h.probes_in_flight() == 1);
+    h.exited.insert(900);
+    h.answer_probe(true, "connected");
+    CHECK(i.state() == state::running);
+    h.spawns_.exit(900, 1);
+    CHECK(i.state() == state::backoff);
+    CHECK(h.count(report_event::ready) == 0);
+    CHECK(h.probes_in_flight() == 0);
+  }
+}
+
+TEST_CASE("instance: a ready check that passes while the main process runs is ready") {
+  auto t = task_named("web");
+  t.ready = config::ready_tcp{{"127.0.0.1", 8000}};
+  fake_host h(t);
+  instance i(h, t, 0);
+  i.handle(event::start);
+  h.spawns_.complete(901);
+  h.exited.insert(42);  // another process's exit does not matter
+  h.answer_probe(true, "connected");
+  CHECK(i.state() == state::ready);
+  CHECK(h.count(report_event::ready) == 1);
+}
+
+TEST_CASE(
+    "instance: ready = \"started\" is not ready when the main process exited within the second") {
+  auto t = task_named("web");
+  fake_host h(t);
+  instance i(h, t, 0);
+  i.handle(event::start);
+  h.spawns_.complete(902);
+  h.advance(milliseconds(900));
+  h.exited.insert(902);
+  h.advance(milliseconds(200));  // the 1 s is up, the exit not handled yet
+  CHECK(i.state() == state::running);
+  h.spawns_.exit(902, 0);
+  CHECK(h.count(report_event::ready) == 0);
 }
