@@ -495,6 +495,7 @@ TEST_CASE("instance: the log's exit line says when it restarts, so its backoff r
   CHECK(h.reports[h.reports.size() - 2].message.find("; restarting in ") != std::string::npos);
   CHECK(h.reports.back().event == report_event::backoff);
   CHECK_FALSE(h.reports.back().console);
+}
 
 TEST_CASE("instance: a ready check that passes after the main process exited is not ready") {
   // Someone else's port answers the tcp check (an http or exec check may pass the same way)
