@@ -210,9 +210,13 @@ class ReadyPortOfAnotherTest(TaskmuxTest):
             f'ready = {{ tcp = "127.0.0.1:{port}" }}\nrestart = "on-failure"\n'
             'backoff = { initial = "10ms", max = "20ms" }\nstart_limit = { burst = 4, interval = "60s" }\n')
         sup.wait_state("gone", "fatal", count=4, timeout=30)
-        exits = [b for _, _, b in read_queues(sup.dir / "state", "_fault_gone") if b["event"] == "exited"]
-        self.assertEqual(len(exits), 4 * 4)
-        self.assertTrue(all(b["exit_code"] == 1 for b in exits))
+        # The store commits on its own thread: the last reports may land a moment after the state.
+        def exits():
+            found = [b for _, _, b in read_queues(sup.dir / "state", "_fault_gone") if b["event"] == "exited"]
+            return found if len(found) >= 4 * 4 else None
+        found = sup.wait_for(exits, what="16 exit reports on _fault_gone")
+        self.assertEqual(len(found), 4 * 4)
+        self.assertTrue(all(b["exit_code"] == 1 for b in found))
 
 
 if __name__ == "__main__":
