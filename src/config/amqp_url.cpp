@@ -70,7 +70,7 @@ bool is_scheme(std::string_view s) {
   });
 }
 
-bool fail(std::string& error, std::string text) {
+bool reject(std::string& error, std::string text) {
   error = std::move(text);
   return false;
 }
@@ -96,7 +96,7 @@ bool read_host_port(std::string_view hp, amqp_target& t, std::string& error) {
   if (a->port) t.port = *a->port;
   auto decoded = percent_decode(a->host, "host", error);
   if (!decoded) return false;
-  if (decoded->empty()) return fail(error, "the URL names no host (amqp://HOST[:PORT]/VHOST)");
+  if (decoded->empty()) return reject(error, "the URL names no host (amqp://HOST[:PORT]/VHOST)");
   if (!is_valid_host(*decoded, a->bracketed, error)) return false;
   t.host = std::move(*decoded);
   return true;
@@ -105,13 +105,13 @@ bool read_host_port(std::string_view hp, amqp_target& t, std::string& error) {
 /// Everything after the authority: nothing, "/", or "/vhost".
 bool read_vhost(std::string_view tail, amqp_target& t, std::string& error) {
   if (size_t q = tail.find('?'); q != std::string_view::npos)
-    return fail(error, "URL options after '?' are not supported");
+    return reject(error, "URL options after '?' are not supported");
   if (tail.find('#') != std::string_view::npos)
-    return fail(error, "a '#' fragment is not allowed in the URL");
+    return reject(error, "a '#' fragment is not allowed in the URL");
   if (tail.empty()) return true;
   std::string_view path = tail.substr(1);  // tail starts with '/'
   if (path.find('/') != std::string_view::npos)
-    return fail(error, "the vhost must be a single path segment: write '/' inside it as %2f");
+    return reject(error, "the vhost must be a single path segment: write '/' inside it as %2f");
   if (path.empty()) return true;
   auto vhost = percent_decode(path, "vhost", error);
   if (!vhost) return false;

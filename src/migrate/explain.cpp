@@ -1,19 +1,14 @@
 #include "migrate/explain.hpp"
 
+#include "migrate/section_reader.hpp"
+
 #include <algorithm>
 
 namespace taskmux::migrate {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 bool is_true(std::string_view v) {
-  auto s = lower(v);
+  auto s = ascii_lower(v);
   return s == "true" || s == "yes" || s == "on" || s == "1";
 }
 
@@ -23,7 +18,7 @@ bool is_zero(std::string_view v) {
 
 /// stdout_logfile / stderr_logfile.
 explanation log_file(std::string_view stream, std::string_view value, std::string_view task) {
-  auto v = lower(value);
+  auto v = ascii_lower(value);
   std::string own = "taskmux forwards the task's " + std::string(stream) +
                     " to its own, each line "
                     "prefixed \"" +
@@ -119,13 +114,13 @@ explanation explain_program_key(const program& p, const setting& s, std::string_
     return {"taskmux does not write to syslog; its output goes to its stdout and stderr",
             is_true(v)};
   if (k == "serverurl")
-    return {"taskmux has no XML-RPC server and sets no SUPERVISOR_SERVER_URL", lower(v) != "auto"};
+    return {"taskmux has no XML-RPC server and sets no SUPERVISOR_SERVER_URL", ascii_lower(v) != "auto"};
   if (k == "startsecs" || k == "startretries") return {"see start_limit above", false};
   return {"not a key supervisord knows: it ignored it, and so does this conversion"};
 }
 
 explanation explain_supervisord_key(std::string_view key, std::string_view value) {
-  auto v = lower(value);
+  auto v = ascii_lower(value);
   if (key == "nodaemon")
     return {"taskmux always runs in the foreground, as a container's PID 1 must", !is_true(v)};
   if (key == "logfile")

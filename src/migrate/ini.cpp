@@ -11,6 +11,8 @@
 #include <limits>
 #include <sstream>
 
+#include "migrate/section_reader.hpp"
+
 #include "migrate/percent_format.hpp"
 
 namespace taskmux::migrate {
@@ -128,13 +130,6 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   return lines;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 /// `[header]`: configparser's permissive pattern, the header running to the last ']'.
 std::optional<std::string> section_header(std::string_view value) {
   if (value.size() < 3 || value[0] != '[') return std::nullopt;
@@ -221,7 +216,7 @@ std::vector<ini_note> parse_ini(std::string_view text, const std::string& file, 
                                   std::string(content) + "\""});
       continue;
     }
-    value.key = lower(key);
+    value.key = ascii_lower(key);
     value.lines = {std::string(strip(content.substr(delim + 1)))};
     auto& entries = value.section->entries;
     auto it =
