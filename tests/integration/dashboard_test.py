@@ -13,16 +13,10 @@ import unittest
 from pathlib import Path
 
 import browser
-from harness import REPO, TASKMUX
+from harness import REPO, TASKMUX, free_port
 
 CRASHY = ('\n[[task]]\nname = "crashy"\ncommand = ["sh", "-c", "echo about to fail; sleep 0.3; exit 1"]\n'
           'restart = "always"\nbackoff = { initial = "200ms", max = "200ms" }\nstart_limit = { burst = 0 }\n')
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @unittest.skipIf(browser.unavailable(), browser.unavailable() or "")

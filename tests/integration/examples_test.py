@@ -28,7 +28,7 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
-from harness import REPO, TASKMUX, TaskmuxTest, read_queues
+from harness import REPO, TASKMUX, TaskmuxTest, children_of, free_port, read_queues
 
 try:
     import psycopg2
@@ -68,12 +68,6 @@ def postgres_bin():
     return max(found, key=lambda d: int(Path(d).parent.name), default="/usr/lib/postgresql/15/bin")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def is_listening(port):
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -86,17 +80,6 @@ def http(url, data=None):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
-
-
-def children(pid):
-    out = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                out += [int(p) for p in f.read().split()]
-    except OSError:
-        pass
-    return out
 
 
 def user_of(pid):
@@ -199,12 +182,12 @@ class NginxUwsgiExampleTest(ExampleTest):
         self.assertEqual(status, 200, body)
         worker = re.fullmatch(r"hello from uWSGI worker (\d+) as www-data: GET /through-nginx\n", body)
         self.assertTrue(worker, body)
-        self.assertIn(int(worker[1]), children(rows["uwsgi"]["pid"]))
+        self.assertIn(int(worker[1]), children_of(rows["uwsgi"]["pid"]))
         sup.wait_stdout('"GET /through-nginx HTTP/1.1" 200')  # nginx's access log, on /dev/stdout
 
-        uwsgi = [rows["uwsgi"]["pid"], *children(rows["uwsgi"]["pid"])]
+        uwsgi = [rows["uwsgi"]["pid"], *children_of(rows["uwsgi"]["pid"])]
         self.assertEqual({user_of(p) for p in uwsgi}, {"www-data"})
-        nginx_workers = children(rows["nginx"]["pid"])
+        nginx_workers = children_of(rows["nginx"]["pid"])
         self.assertEqual(user_of(rows["nginx"]["pid"]), "root")
         self.assertTrue(nginx_workers)
         self.assertEqual({user_of(p) for p in nginx_workers}, {"www-data"})
@@ -250,7 +233,7 @@ class GunicornNginxExampleTest(ExampleTest):
         booting dies of the signal whatever the kill_mode)."""
         def up():
             rows = sup.rows("app")
-            workers = children(rows[0]["pid"]) if rows and rows[0]["pid"] else []
+            workers = children_of(rows[0]["pid"]) if rows and rows[0]["pid"] else []
             return workers if len(workers) == 4 and all(catches(w, signal.SIGTERM) for w in workers) else None
         return sup.wait_for(up, 30, "4 gunicorn workers handling SIGTERM")
 
@@ -266,7 +249,7 @@ class GunicornNginxExampleTest(ExampleTest):
         self.assertEqual(status, 200, body)
         worker = re.fullmatch(r"hello from gunicorn worker (\d+): GET /through-nginx\n", body)
         self.assertTrue(worker, body)
-        self.assertIn(int(worker[1]), children(sup.rows("app")[0]["pid"]))
+        self.assertIn(int(worker[1]), children_of(sup.rows("app")[0]["pid"]))
         sup.wait_stdout('"GET /through-nginx HTTP/1.1" 200')
         self.assertEqual(user_of(sup.rows("app")[0]["pid"]), "www-data")
         self.stop_and_check(sup, self.ports.values())

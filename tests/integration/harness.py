@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -30,6 +31,13 @@ def _sanitized():
 
 
 SANITIZED = _sanitized()
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port nobody listens on right now, on `host` (IPv4 or IPv6)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 def children_of(pid):

@@ -15,7 +15,7 @@ import unittest
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness import SANITIZED, TASKMUX, TaskmuxTest, argv, probe
+from harness import SANITIZED, TASKMUX, TaskmuxTest, argv, free_port, probe
 
 PYTHON3 = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
 TOKEN = "s3cret-t0ken"
@@ -38,12 +38,6 @@ while True:
 
 # Ends by SIGKILL, its own.
 SELF_KILL = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_table(port, token=None):

@@ -7,7 +7,6 @@ import os
 import pwd
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import tomllib
@@ -15,7 +14,7 @@ import unittest
 import urllib.request
 from pathlib import Path
 
-from harness import TASKMUX, TaskmuxTest
+from harness import TASKMUX, TaskmuxTest, free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 UWSGI = "/usr/bin/uwsgi-core"
@@ -51,12 +50,6 @@ def application(environ, start_response):
     user = pwd.getpwuid(os.getuid()).pw_name
     return [("hello from uwsgi as %s at %s\\n" % (user, environ["PATH_INFO"])).encode()]
 '''
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def runnable(converted):

@@ -6,7 +6,7 @@ import socket
 import sys
 import time
 
-from harness import TaskmuxTest, argv, read_queues
+from harness import TaskmuxTest, argv, free_port, read_queues
 
 # A tiny HTTP server on `host` (an IPv4 or IPv6 address): listens only once the file `listen`
 # exists, then answers 200 on /health until the file `sick` exists, 503 after; 400 to a request
@@ -31,12 +31,6 @@ class S(http.server.HTTPServer):
     address_family = socket.AF_INET6 if is_v6 else socket.AF_INET
 S((host, port), H).serve_forever()
 '''
-
-
-def free_port(host="127.0.0.1"):
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 class ProbesTest(TaskmuxTest):

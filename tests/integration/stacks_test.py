@@ -3,20 +3,13 @@ lifecycle", "Logs"): nginx as www-data logging to /dev/stdout and /dev/stderr.""
 import os
 import pwd
 import shutil
-import socket
 import tempfile
 import unittest
 import urllib.request
 
-from harness import TaskmuxTest, argv
+from harness import TaskmuxTest, argv, free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def user_dir(user):
