@@ -103,6 +103,17 @@ class ReloadTest(TaskmuxTest):
         self.assertEqual(self.pids(sup)["a[0]"], before["a[0]"])
         self.assertIn("reload: added: b", sup.stderr())
 
+    def test_log_timestamps_applies_at_once(self):
+        sup = self.start(task("a", "sleep", 3600))
+        self.running(sup, 1)
+        self.write(sup, task("a", "sleep", 3600) + task("b", "sleep", 3600),
+                   head=HEAD + "log_timestamps = true\n")
+        self.assertEqual(self.reload(sup).returncode, 0)
+        line = sup.wait_for(lambda: next((l for l in sup.stderr().splitlines() if "b[0] started" in l), None),
+                            what="b[0] started")
+        self.assertRegex(line, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z taskmux \| b\[0\] started")
+        self.assertNotRegex(sup.stderr().splitlines()[0], r"^\d{4}-", "lines before the reload have none")
+
     def test_watch_reloads_when_the_file_is_saved(self):
         head = HEAD + "watch = true\n"
         sup = self.start(task("a", "sleep", 3600), supervisor_table='name = "test"\nwatch = true')
